@@ -1,0 +1,46 @@
+// The far side of the IPC benchmark, in its own process: a ring reader that acks on s2p,
+// or a zeromq ipc:// echo.
+import * as zmq from 'zeromq';
+import { FifoReader, FifoWriter } from '../dist/ipc/fifo.js';
+import { RingReader, ShmRing } from '../dist/ipc/shm-ring.js';
+
+const [mode, ...args] = process.argv.slice(2);
+
+if (mode === 'ring') {
+  const [shmName, p2sPath, s2pPath] = args;
+  const ring = ShmRing.attach(shmName);
+  let reader = null;
+  const ack = Buffer.alloc(8);
+  const bells = FifoReader.open(p2sPath, { maxFrameBytes: 64 });
+  const acks = await FifoWriter.open(s2pPath, { maxFrameBytes: 64, timeoutMs: 5000 });
+  bells.on('frame', (f) => {
+    // A doorbell with seq 0 means "new run": the writer reset the ring.
+    if (f.readDoubleLE(0) === 0) {
+      reader = new RingReader(ring, { nextSeq: 1 });
+      return;
+    }
+    let last = 0;
+    for (;;) {
+      const entries = reader.read();
+      if (entries.length === 0) break;
+      last = entries[entries.length - 1].seq;
+      reader.release();
+    }
+    if (last > 0) {
+      ack.writeDoubleLE(last, 0);
+      acks.write(ack);
+    }
+  });
+  bells.on('peer-gone', () => process.exit(0));
+  process.stdout.write('ready\n');
+} else if (mode === 'zmq') {
+  const sock = new zmq.Pair({ linger: 0 });
+  await sock.bind(args[0]);
+  process.stdout.write('ready\n');
+  for await (const [msg] of sock) {
+    if (msg.length === 0) break;
+    await sock.send(msg);
+  }
+  sock.close();
+  process.exit(0);
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { OspsError } from '../errors.js';
+import { registerClientCommands } from './client-command.js';
+import { registerCleanup } from './cleanup-command.js';
+import { registerStart } from './start-command.js';
+import { registerStatus } from './status-command.js';
+import { registerStop } from './stop-command.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+// Errors that mean "you asked for something invalid" rather than "it failed".
+const USAGE_CODES = new Set(['USAGE', 'BAD_NAME', 'BAD_ENDPOINT', 'PATH_TOO_LONG']);
+
+export function buildProgram(): Command {
+  const program = new Command('osps')
+    .description('a watchdog supervisor: primary + hot standby, synchronous replication, 3 s alarm, fenced failover')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)');
+  registerStart(program);
+  registerStop(program);
+  registerStatus(program);
+  registerCleanup(program);
+  registerClientCommands(program);
+  program.exitOverride();
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; every other commander error is a usage error.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof OspsError) {
+      process.stderr.write(`osps: ${err.message}\n`);
+      process.exitCode = USAGE_CODES.has(err.code) ? 2 : 1;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { runLauncher } from '../launcher.js';
+import { adminRequest } from './admin-client.js';
+import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
+import { fail, say } from './output.js';
+
+interface StartOpts extends ConfigOpts {
+  detach?: boolean;
+}
+
+export function registerStart(program: Command): void {
+  const cmd = program
+    .command('start', { isDefault: true })
+    .description('start the launcher, watchdog, primary and secondary (foreground unless --detach)')
+    .option('-d, --detach', 'run in the background; print the launcher pid and return once serving');
+  instanceOptions(cmd);
+  configOptions(cmd);
+  cmd.action(async (o: StartOpts) => {
+    const cfg = configFrom(o);
+    const paths = pathsFrom(o);
+    if (o.detach) {
+      process.exitCode = await detach(cfg.dataDir, paths);
+      return;
+    }
+    say(`starting instance '${cfg.name}' on ${cfg.endpoint} (launcher pid ${process.pid})`);
+    process.exitCode = await runLauncher(cfg, paths, say);
+  });
+}
+
+/** Re-runs this command in the foreground in a new session, logging to the data dir. */
+async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>): Promise<number> {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const logFile = path.join(dataDir, 'osps.log');
+  const out = fs.openSync(logFile, 'a', 0o600);
+  const args = process.argv.slice(1).filter((a) => a !== '--detach' && a !== '-d');
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  fs.closeSync(out);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const reply = await adminRequest(paths, { op: 'status' }, 300);
+    if (reply?.ok && typeof reply.result === 'object' && reply.result.processes.some((p) => p.role === 'primary' && p.state === 'ready')) {
+      say(`started '${paths.name}' in the background (launcher pid ${child.pid}, log ${logFile})`);
+      return 0;
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return fail(`'${paths.name}' did not come up; see ${logFile}`);
+}

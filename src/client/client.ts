@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import * as zmq from 'zeromq';
+import { DEFAULTS } from '../config.js';
+import { OspsError } from '../errors.js';
+import type { ErrReply, Json, Op, Reply } from '../protocol/wire.js';
+
+export interface ClientOptions {
+  endpoint?: string;
+  /** One attempt's budget: with no reply by then, the same request (same id) is sent again. */
+  requestTimeoutMs?: number;
+  /** Overall budget of one request across every retry; then it rejects with TIMEOUT. */
+  deadlineMs?: number;
+  /** Requests larger than this are refused locally: the server would only refuse them too. */
+  maxFrameBytes?: number;
+  /** Pause before resending a request answered UNAVAILABLE, so a struggling primary is not hammered. */
+  unavailableRetryMs?: number;
+}
+
+export interface ClientRequest {
+  op: Op;
+  key?: string;
+  value?: string;
+  by?: number;
+  /** Reuse an id to retry a logical request yourself; generated when absent. */
+  id?: string;
+}
+
+/** `info` result: at least these fields (PROTOCOL.md), more may follow. */
+export interface ServerInfo {
+  role: string;
+  epoch: number;
+  commitSeq: number;
+  keys: number;
+  standby: 'in-sync' | 'syncing' | 'absent';
+  [field: string]: Json;
+}
+
+export const CLIENT_DEFAULTS = Object.freeze({
+  requestTimeoutMs: 1000,
+  deadlineMs: 10_000,
+  unavailableRetryMs: 100,
+  // Short reconnect intervals: after a failover the new primary binds the same endpoint,
+  // and every millisecond spent waiting to reconnect is client-visible downtime.
+  reconnectIntervalMs: 50,
+  reconnectMaxIntervalMs: 200,
+});
+
+interface Pending {
+  readonly id: string;
+  readonly op: Op;
+  readonly payload: Buffer;
+  readonly deadlineAt: number;
+  readonly promise: Promise<Reply>;
+  resolve: (reply: Reply) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** Already waiting in the send queue: a retry must not add a second copy. */
+  queued: boolean;
+  lastUnavailable: ErrReply | undefined;
+}
+
+/**
+ * One DEALER connection to an osps endpoint. Requests are pipelined and matched to replies
+ * by id; each is resent with the same id until answered or out of time, so a write retried
+ * across a failover is executed once (the server deduplicates by id).
+ */
+export class Client {
+  readonly endpoint: string;
+  private readonly requestTimeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly maxFrameBytes: number;
+  private readonly unavailableRetryMs: number;
+  private readonly socket: zmq.Dealer;
+  private readonly pending = new Map<string, Pending>();
+  private readonly sendQueue: Pending[] = [];
+  private pumping = false;
+  private closing: Promise<void> | undefined;
+  private failure: OspsError | undefined;
+  private readonly receiving: Promise<void>;
+
+  constructor(opts: ClientOptions = {}) {
+    this.endpoint = opts.endpoint ?? DEFAULTS.endpoint;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
+    this.deadlineMs = opts.deadlineMs ?? CLIENT_DEFAULTS.deadlineMs;
+    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+    this.unavailableRetryMs = opts.unavailableRetryMs ?? CLIENT_DEFAULTS.unavailableRetryMs;
+    this.socket = new zmq.Dealer({
+      linger: 0,
+      reconnectInterval: CLIENT_DEFAULTS.reconnectIntervalMs,
+      reconnectMaxInterval: CLIENT_DEFAULTS.reconnectMaxIntervalMs,
+      // Queue only to a live connection: while the server is away a send waits in our queue
+      // (one copy per request) instead of piling stale retries into a pipe to a dead peer.
+      immediate: true,
+      sendHighWaterMark: 10_000,
+    });
+    this.socket.connect(this.endpoint);
+    this.receiving = this.receiveLoop();
+  }
+
+  request(req: ClientRequest): Promise<Reply> {
+    const gone = this.closing ? new OspsError('CLOSED', 'client is closed') : this.failure;
+    if (gone) return Promise.reject(gone);
+    const id = req.id ?? randomUUID();
+    // Same id while in flight = the caller retrying the same logical request: share its answer.
+    const inFlight = this.pending.get(id);
+    if (inFlight) return inFlight.promise;
+    const payload = Buffer.from(JSON.stringify(wireRequest(id, req)));
+    if (payload.length > this.maxFrameBytes) {
+      return Promise.reject(new OspsError('TOO_LARGE', `request is ${payload.length} bytes, over the ${this.maxFrameBytes}-byte limit (${req.op}, ${id})`));
+    }
+    let resolve!: (reply: Reply) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<Reply>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const p: Pending = {
+      id, op: req.op, payload, promise, resolve, reject,
+      deadlineAt: performance.now() + this.deadlineMs,
+      timer: undefined, queued: false, lastUnavailable: undefined,
+    };
+    this.pending.set(id, p);
+    this.transmit(p);
+    this.arm(p, this.requestTimeoutMs);
+    return promise;
+  }
+
+  ping(): Promise<string> {
+    return this.call({ op: 'ping' }) as Promise<string>;
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.call({ op: 'get', key }) as Promise<string | null>;
+  }
+
+  set(key: string, value: string): Promise<string> {
+    return this.call({ op: 'set', key, value }) as Promise<string>;
+  }
+
+  del(key: string): Promise<number> {
+    return this.call({ op: 'del', key }) as Promise<number>;
+  }
+
+  incr(key: string, by?: number): Promise<number> {
+    return this.call(by === undefined ? { op: 'incr', key } : { op: 'incr', key, by }) as Promise<number>;
+  }
+
+  info(): Promise<ServerInfo> {
+    return this.call({ op: 'info' }) as Promise<ServerInfo>;
+  }
+
+  /** Rejects every pending request with CLOSED and closes the socket; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.failAll(new OspsError('CLOSED', 'client closed with the request pending'));
+    this.sendQueue.length = 0;
+    this.socket.close();
+    await this.receiving;
+  }
+
+  private async call(req: ClientRequest): Promise<Json> {
+    const reply = await this.request(req);
+    if (!reply.ok) throw new OspsError(reply.error.code, reply.error.message, { id: reply.id });
+    return reply.result;
+  }
+
+  /** (Re)starts the attempt timer, never past the request's deadline. */
+  private arm(p: Pending, delayMs: number): void {
+    clearTimeout(p.timer);
+    const left = p.deadlineAt - performance.now();
+    p.timer = setTimeout(() => this.onTimer(p), Math.max(0, Math.min(delayMs, left)));
+  }
+
+  private onTimer(p: Pending): void {
+    if (this.pending.get(p.id) !== p) return;
+    if (performance.now() >= p.deadlineAt) {
+      this.settle(p);
+      const last = p.lastUnavailable;
+      p.reject(
+        last
+          ? new OspsError('TIMEOUT', `${this.endpoint} still UNAVAILABLE after ${this.deadlineMs} ms (${p.op}, ${p.id}): ${last.error.message}`, { id: p.id })
+          : new OspsError('TIMEOUT', `no reply from ${this.endpoint} within ${this.deadlineMs} ms (${p.op}, ${p.id})`, { id: p.id }),
+      );
+      return;
+    }
+    this.transmit(p);
+    this.arm(p, this.requestTimeoutMs);
+  }
+
+  private transmit(p: Pending): void {
+    if (p.queued) return;
+    p.queued = true;
+    this.sendQueue.push(p);
+    if (!this.pumping) void this.pump();
+  }
+
+  // zeromq.js allows one send in flight per socket: everything goes through this loop.
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.sendQueue.length > 0 && !this.closing) {
+        const p = this.sendQueue.shift() as Pending;
+        p.queued = false;
+        if (this.pending.get(p.id) !== p) continue;
+        try {
+          await this.socket.send(p.payload);
+        } catch {
+          // A failed send is a lost attempt like any other: the attempt timer resends it.
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.socket) this.dispatch(frames[frames.length - 1]);
+    } catch (err) {
+      if (this.closing) return;
+      this.failure = new OspsError('INTERNAL', `client socket to ${this.endpoint} failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.failAll(this.failure);
+    }
+  }
+
+  private dispatch(frame: Buffer | undefined): void {
+    const reply = frame && parseReply(frame);
+    // Unknown ids are late answers to attempts already answered (or given up on): drop them.
+    const p = reply && reply.id !== null ? this.pending.get(reply.id) : undefined;
+    if (!reply || !p) return;
+    if (!reply.ok && reply.error.code === 'UNAVAILABLE') {
+      p.lastUnavailable = reply;
+      this.arm(p, this.unavailableRetryMs);
+      return;
+    }
+    this.settle(p);
+    p.resolve(reply);
+  }
+
+  private settle(p: Pending): void {
+    clearTimeout(p.timer);
+    this.pending.delete(p.id);
+  }
+
+  private failAll(err: OspsError): void {
+    for (const p of [...this.pending.values()]) {
+      this.settle(p);
+      p.reject(new OspsError(err.code, `${err.message} (${p.op}, ${p.id})`, { id: p.id }));
+    }
+  }
+}
+
+function wireRequest(id: string, req: ClientRequest): Record<string, string | number> {
+  const out: Record<string, string | number> = { id, op: req.op };
+  if (req.key !== undefined) out.key = req.key;
+  if (req.value !== undefined) out.value = req.value;
+  if (req.by !== undefined) out.by = req.by;
+  return out;
+}
+
+/** A reply frame, or undefined when it is not one (never our business to crash on it). */
+function parseReply(frame: Buffer): Reply | undefined {
+  try {
+    const r = JSON.parse(frame.toString('utf8')) as Partial<Reply> | null;
+    if (typeof r !== 'object' || r === null || typeof r.ok !== 'boolean') return undefined;
+    if (r.id !== null && typeof r.id !== 'string') return undefined;
+    if (r.ok === false && (typeof r.error !== 'object' || r.error === null)) return undefined;
+    return r as Reply;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+// Every timing constant and limit of osps, with its default, in one place.
+// The CLI and the watchdog pass a resolved `Config` down to every process as JSON.
+
+export interface Config {
+  /** Instance name: every FIFO, shm object and socket name derives from it. */
+  name: string;
+  /** Client endpoint the serving primary binds (ROUTER). */
+  endpoint: string;
+  /** Overrides the runtime dir ($XDG_RUNTIME_DIR/osps or /tmp/osps-<uid>). */
+  runtimeRoot?: string;
+  /** Persistent data (degraded-mode journal). */
+  dataDir?: string;
+  /** Watchdog → server ping period. */
+  pingIntervalMs: number;
+  /** A server that has not answered a ping for this long is hung: fenced and replaced. */
+  alarmMs: number;
+  /** A server that hears no ping for this long concludes its supervisor is gone and exits. */
+  orphanTimeoutMs: number;
+  /** OTP-style restart intensity: more than `maxRestarts` within `restartWindowMs` → give up. */
+  maxRestarts: number;
+  restartWindowMs: number;
+  /** Largest request frame, and largest replicated entry. */
+  maxFrameBytes: number;
+  /** Data bytes of the shm ring (power of two, ≥ 4 MiB so a 1 MiB entry always fits). */
+  ringBytes: number;
+  /** Client writes remembered for retries with the same id. */
+  dedupWindow: number;
+  /** A write that cannot be replicated (or journaled) within this long is answered UNAVAILABLE. */
+  writeDeadlineMs: number;
+  /** How long the watchdog waits for a child to become ready before counting it as failed. */
+  readyTimeoutMs: number;
+  /** Graceful stop budget before SIGKILL. */
+  stopTimeoutMs: number;
+  /** pidusage sampling period. */
+  sampleIntervalMs: number;
+  /** RSS above which a server is restarted gracefully (0 = no ceiling). */
+  memoryCeilingBytes: number;
+  /** Most requests in flight on the primary before new writes wait in its queue. */
+  maxQueuedWrites: number;
+}
+
+export const DEFAULTS: Readonly<Config> = Object.freeze({
+  name: 'default',
+  endpoint: 'tcp://127.0.0.1:7400',
+  pingIntervalMs: 1000,
+  alarmMs: 3000,
+  orphanTimeoutMs: 10_000,
+  maxRestarts: 5,
+  restartWindowMs: 60_000,
+  maxFrameBytes: 1024 * 1024,
+  ringBytes: 16 * 1024 * 1024,
+  dedupWindow: 100_000,
+  writeDeadlineMs: 5000,
+  readyTimeoutMs: 10_000,
+  stopTimeoutMs: 5000,
+  sampleIntervalMs: 2000,
+  memoryCeilingBytes: 0,
+  maxQueuedWrites: 100_000,
+});
+
+export const MAX_KEY_BYTES = 1024;
+export const MAX_ID_CHARS = 128;
+export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function resolveConfig(partial: Partial<Config> = {}): Config {
+  const cfg: Config = { ...DEFAULTS };
+  for (const [k, v] of Object.entries(partial)) {
+    if (v !== undefined) (cfg as unknown as Record<string, unknown>)[k] = v;
+  }
+  return cfg;
+}

@@ -1,0 +1,26 @@
+// One readable line per event on stderr; `OSPS_LOG=json` switches to JSON lines for machines.
+export type Fields = Record<string, string | number | boolean | null | undefined>;
+
+// Routine server lines are for debugging (OSPS_VERBOSE=1); the watchdog's event lines are
+// what an operator reads. Problems are always printed.
+const ROUTINE = /^(ready|standby-|primary-link-gone|promoted)/;
+
+export function logLine(component: string, event: string, fields: Fields = {}): void {
+  if (ROUTINE.test(event) && !process.env.OSPS_VERBOSE) return;
+  const ts = new Date().toISOString();
+  if (process.env.OSPS_LOG === 'json') {
+    process.stderr.write(`${JSON.stringify({ ts, component, event, ...fields })}\n`);
+    return;
+  }
+  process.stderr.write(`${ts} ${component} ${event}${formatFields(fields)}\n`);
+}
+
+export function formatFields(fields: Fields): string {
+  let out = '';
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    const s = String(v);
+    out += ` ${k}=${/[\s"]/.test(s) ? JSON.stringify(s) : s}`;
+  }
+  return out;
+}

@@ -1,0 +1,354 @@
+import type { Config } from '../config.js';
+import { FifoReader, FifoWriter } from '../ipc/fifo.js';
+import { RingWriter, type ShmRing } from '../ipc/shm-ring.js';
+import { logLine } from '../log.js';
+import { decodeLink, encodeLink, encodeSnapshotChunks, encodeWrite } from '../protocol/replication.js';
+import { errorReply, type Reply, type Request } from '../protocol/wire.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import type { Standby } from '../server/standby.js';
+import type { KvStore } from '../store/kv-store.js';
+import type { Journal } from './journal.js';
+
+// Snapshot chunks stay well under the ring's largest entry.
+const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+const SWEEP_INTERVAL_MS = 100;
+
+type Waiter = { resolve: (r: Reply) => void; deadline: number };
+
+/** A write applied on the primary, not yet acknowledged: waits for the standby's ack or the journal. */
+interface InFlight {
+  logSeq: number;
+  ringSeq: number;
+  reply: Reply;
+  waiters: Waiter[];
+}
+
+type Queued =
+  | { kind: 'write'; req: Request; waiter: Waiter }
+  | { kind: 'snapshot'; payload: Buffer };
+
+export interface ReplicatorDeps {
+  cfg: Config;
+  paths: RuntimePaths;
+  ring: ShmRing;
+  store: KvStore;
+  epoch: number;
+  journal: Journal;
+  onStandby: (state: Standby) => void;
+}
+
+/**
+ * Synchronous replication from the primary: a write is applied, appended to the shm ring,
+ * announced by one doorbell per batch on the p2s FIFO, and answered when the standby's ack
+ * on s2p covers it (group commit). Without an in-sync standby it is journaled instead.
+ */
+export class Replicator {
+  standby: Standby = 'absent';
+  /** Log position of the last write that is acknowledged-safe (replicated or journaled). */
+  committedSeq: number;
+
+  private readonly writer: RingWriter;
+  private s2p: FifoReader | null = null;
+  private p2s: FifoWriter | null = null;
+  private standbyPid = 0;
+  private ringSeq = 0;
+  private snapshotEndSeq = 0;
+  private readonly queue: Queued[] = [];
+  private inflight: InFlight[] = [];
+  private inflightHead = 0;
+  private readonly byId = new Map<string, InFlight>();
+  private barriers: { logSeq: number; resolve: () => void }[] = [];
+  private pumpScheduled = false;
+  private waitingForSpace = false;
+  private journalPending: InFlight[] = [];
+  private readonly sweep: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly d: ReplicatorDeps) {
+    this.writer = new RingWriter(d.ring);
+    this.committedSeq = d.store.seq;
+    this.sweep = setInterval(() => this.expire(), SWEEP_INTERVAL_MS);
+    this.sweep.unref();
+  }
+
+  /** Starts degraded (journaled) and listens for a standby's hello. */
+  start(): void {
+    this.d.journal.resetTo(this.d.store.snapshot());
+    this.listen();
+  }
+
+  submit(req: Request): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
+      const waiter: Waiter = { resolve, deadline: Date.now() + this.d.cfg.writeDeadlineMs };
+      const inflight = this.byId.get(req.id);
+      if (inflight) {
+        inflight.waiters.push(waiter);
+        return;
+      }
+      const done = this.d.store.dedup.get(req.id);
+      if (done) {
+        resolve(done);
+        return;
+      }
+      if (this.queue.length >= this.d.cfg.maxQueuedWrites) {
+        resolve(errorReply(req.id, 'UNAVAILABLE', 'too many writes queued; retry with the same id'));
+        return;
+      }
+      this.queue.push({ kind: 'write', req, waiter });
+      this.schedulePump();
+    });
+  }
+
+  /** Resolves once every write applied so far is committed: reads never see a write that could still be lost. */
+  barrier(): Promise<void> {
+    const target = this.d.store.seq;
+    if (this.committedSeq >= target) return Promise.resolve();
+    return new Promise((resolve) => this.barriers.push({ logSeq: target, resolve }));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweep);
+    this.s2p?.close();
+    this.p2s?.close();
+    this.s2p = null;
+    this.p2s = null;
+  }
+
+  // --- standby link -------------------------------------------------------
+
+  private listen(): void {
+    if (this.closed) return;
+    const reader = FifoReader.open(this.d.paths.s2pFifo, { maxFrameBytes: 4096 });
+    this.s2p = reader;
+    reader.on('frame', (frame) => {
+      const m = decodeLink(frame);
+      if (!m) return this.lose('bad frame on s2p');
+      if (m.t === 'hello') void this.pair(m.pid);
+      else if (m.t === 'ack') this.onAck(m.upTo);
+    });
+    reader.on('peer-gone', (reason) => this.lose(`s2p ${reason}`));
+    reader.on('protocol-error', (err) => this.lose(`s2p ${err.code}`));
+  }
+
+  private async pair(pid: number): Promise<void> {
+    if (this.standby !== 'absent') return;
+    try {
+      this.p2s = await FifoWriter.open(this.d.paths.p2sFifo, {
+        maxFrameBytes: 4096,
+        timeoutMs: this.d.cfg.readyTimeoutMs,
+      });
+    } catch (err) {
+      return this.lose(`p2s open failed: ${(err as Error).message}`);
+    }
+    this.p2s.on('peer-gone', (reason) => this.lose(`p2s ${reason}`));
+    this.standbyPid = pid;
+    // No reader is attached to the old ring contents any more: start a new generation.
+    this.writer.reset();
+    this.ringSeq = 0;
+    const chunks = encodeSnapshotChunks(this.d.store.snapshot(), SNAPSHOT_CHUNK_BYTES);
+    this.snapshotEndSeq = chunks.length;
+    // Queued writes are not applied yet, so they belong after the snapshot.
+    this.queue.unshift(...chunks.map((payload) => ({ kind: 'snapshot' as const, payload })));
+    this.setStandby('syncing');
+    logLine('primary', 'standby-syncing', { pid, commitSeq: this.d.store.seq, chunks: chunks.length });
+    this.schedulePump();
+  }
+
+  private onAck(upTo: number): void {
+    if (upTo > this.ringSeq) return this.lose(`ack ${upTo} beyond ring seq ${this.ringSeq}`);
+    this.d.ring.ackSeq = upTo;
+    let last = -1;
+    while (this.inflightHead < this.inflight.length) {
+      const f = this.inflight[this.inflightHead] as InFlight;
+      if (f.ringSeq > upTo) break;
+      this.settle(f);
+      last = f.logSeq;
+      this.inflightHead++;
+    }
+    this.compactInflight();
+    if (last >= 0) this.commitThrough(last);
+    if (this.standby === 'syncing' && upTo >= this.snapshotEndSeq) {
+      this.setStandby('in-sync');
+      // The pair holds everything now; an old journal would be stale on a later restart.
+      this.d.journal.discard();
+      logLine('primary', 'standby-in-sync', { pid: this.standbyPid, commitSeq: this.committedSeq });
+    }
+    this.writer.notify();
+  }
+
+  /** The standby is gone (or misbehaved): everything it did not ack is journaled and answered. */
+  private lose(reason: string): void {
+    if (this.closed) return;
+    const was = this.standby;
+    this.s2p?.close();
+    this.p2s?.close();
+    this.s2p = null;
+    this.p2s = null;
+    // Snapshot items for the lost standby are useless now.
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]?.kind === 'snapshot') this.queue.splice(i, 1);
+    if (was !== 'absent' || this.inflightHead < this.inflight.length) {
+      // The snapshot includes every applied write, so fsyncing it commits all in-flight ones.
+      this.d.journal.resetTo(this.d.store.snapshot());
+      let last = -1;
+      while (this.inflightHead < this.inflight.length) {
+        const f = this.inflight[this.inflightHead++] as InFlight;
+        this.settle(f);
+        last = f.logSeq;
+      }
+      this.compactInflight();
+      if (last >= 0) this.commitThrough(last);
+    }
+    this.setStandby('absent');
+    logLine('primary', 'standby-lost', { reason, was });
+    this.writer.notify();
+    this.listen();
+    this.schedulePump();
+  }
+
+  private setStandby(s: Standby): void {
+    if (this.standby === s) return;
+    this.standby = s;
+    this.d.onStandby(s);
+  }
+
+  // --- the write path --------------------------------------------------------
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.waitingForSpace || this.closed) return;
+    this.pumpScheduled = true;
+    // setImmediate runs after this turn's I/O: every request received in it shares one doorbell.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    let appended = false;
+    const degraded: InFlight[] = [];
+    while (this.queue.length > 0 && !this.closed) {
+      const q = this.queue[0] as Queued;
+      if (this.standby === 'absent') {
+        if (q.kind === 'snapshot') {
+          this.queue.shift();
+          continue;
+        }
+        this.queue.shift();
+        const f = this.applyWrite(q.req, q.waiter, -1);
+        this.d.journal.append(f.logSeq, q.req);
+        degraded.push(f);
+        continue;
+      }
+      const payload = q.kind === 'snapshot' ? q.payload : encodeWrite(this.d.store.seq + 1, q.req);
+      if (payload.length > this.writer.maxPayload) {
+        this.queue.shift();
+        if (q.kind === 'write') q.waiter.resolve(errorReply(q.req.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        continue;
+      }
+      if (!this.writer.tryAppend(payload, this.ringSeq + 1, this.d.epoch)) {
+        this.awaitSpace(this.writer.entryBytes(payload.length));
+        break;
+      }
+      this.ringSeq++;
+      appended = true;
+      this.queue.shift();
+      if (q.kind === 'write') this.applyWrite(q.req, q.waiter, this.ringSeq);
+    }
+    if (appended) {
+      this.writer.publish();
+      this.d.ring.writeSeq = this.ringSeq;
+      this.p2s?.write(encodeLink({ t: 'doorbell', upTo: this.ringSeq }));
+    }
+    if (degraded.length > 0) this.commitJournaled(degraded);
+  }
+
+  private applyWrite(req: Request, waiter: Waiter, ringSeq: number): InFlight {
+    const logSeq = this.d.store.seq + 1;
+    const reply = this.d.store.apply({ seq: logSeq, req });
+    const f: InFlight = { logSeq, ringSeq, reply, waiters: [waiter] };
+    this.byId.set(req.id, f);
+    if (ringSeq >= 0) this.inflight.push(f);
+    return f;
+  }
+
+  private commitJournaled(batch: InFlight[]): void {
+    this.journalPending.push(...batch);
+    this.d.journal.flush().then(
+      () => {
+        const done = this.journalPending;
+        this.journalPending = [];
+        for (const f of done) this.settle(f);
+        const last = done[done.length - 1];
+        if (last) this.commitThrough(last.logSeq);
+      },
+      (err: Error) => {
+        // A journal that cannot be written must not acknowledge anything.
+        logLine('primary', 'journal-failed', { error: err.message });
+        for (const f of this.journalPending) this.reject(f, 'journal write failed');
+        this.journalPending = [];
+      },
+    );
+  }
+
+  private awaitSpace(bytes: number): void {
+    this.waitingForSpace = true;
+    this.writer.waitForSpace(bytes).then(
+      () => {
+        this.waitingForSpace = false;
+        this.schedulePump();
+      },
+      () => {
+        this.waitingForSpace = false;
+      },
+    );
+  }
+
+  private settle(f: InFlight): void {
+    this.byId.delete(f.reply.id as string);
+    for (const w of f.waiters) w.resolve(f.reply);
+    f.waiters = [];
+  }
+
+  private reject(f: InFlight, why: string): void {
+    this.byId.delete(f.reply.id as string);
+    for (const w of f.waiters) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', why));
+    f.waiters = [];
+  }
+
+  private commitThrough(logSeq: number): void {
+    if (logSeq <= this.committedSeq) return;
+    this.committedSeq = logSeq;
+    this.d.ring.commitSeq = logSeq;
+    if (this.barriers.length === 0) return;
+    const still: typeof this.barriers = [];
+    for (const b of this.barriers) (b.logSeq <= logSeq ? b.resolve() : still.push(b));
+    this.barriers = still;
+  }
+
+  private compactInflight(): void {
+    if (this.inflightHead > 1024 && this.inflightHead * 2 > this.inflight.length) {
+      this.inflight = this.inflight.slice(this.inflightHead);
+      this.inflightHead = 0;
+    }
+  }
+
+  /** Answers UNAVAILABLE past the write deadline; an applied write stays in flight for its retry. */
+  private expire(): void {
+    const now = Date.now();
+    while (this.queue.length > 0) {
+      const q = this.queue.find((x) => x.kind === 'write');
+      if (!q || q.kind !== 'write' || q.waiter.deadline > now) break;
+      this.queue.splice(this.queue.indexOf(q), 1);
+      q.waiter.resolve(errorReply(q.req.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
+    }
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const f = this.inflight[i] as InFlight;
+      if (f.waiters.length === 0) continue;
+      if ((f.waiters[0] as Waiter).deadline > now) break;
+      const late = f.waiters.filter((w) => w.deadline <= now);
+      f.waiters = f.waiters.filter((w) => w.deadline > now);
+      for (const w of late) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// Requests the CLI sends to a running watchdog on its control socket (status, stop).
+import type { Role } from './control.js';
+import type { Standby } from '../server/standby.js';
+
+export type AdminRequest = { op: 'status' } | { op: 'stop' };
+
+export interface ProcessStatus {
+  role: Role | 'watchdog' | 'launcher';
+  pid: number;
+  state: string;
+  uptimeMs: number;
+  cpu: number | null;
+  rss: number | null;
+  lastPingRttMs: number | null;
+  lastPongAgoMs: number | null;
+  restarts: number;
+}
+
+export interface InstanceStatus {
+  name: string;
+  endpoint: string;
+  phase: string;
+  epoch: number;
+  commitSeq: number;
+  standby: Standby;
+  processes: ProcessStatus[];
+  recentRestarts: number;
+  events: Array<Record<string, unknown>>;
+}
+
+export type AdminReply = { ok: true; result: InstanceStatus | 'stopping' } | { ok: false; error: string };

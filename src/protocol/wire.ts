@@ -1,0 +1,90 @@
+// The public client wire protocol (PROTOCOL.md): one schema, used by the server,
+// the client library and the tests.
+import { isUtf8 } from 'node:buffer';
+import { MAX_ID_CHARS, MAX_KEY_BYTES } from '../config.js';
+
+export const OPS = ['ping', 'get', 'set', 'del', 'incr', 'info'] as const;
+export type Op = (typeof OPS)[number];
+export const WRITE_OPS: ReadonlySet<Op> = new Set<Op>(['set', 'del', 'incr']);
+
+export type ErrorCode = 'BAD_REQUEST' | 'UNKNOWN_OP' | 'TOO_LARGE' | 'WRONG_TYPE' | 'UNAVAILABLE' | 'INTERNAL';
+
+export interface Request {
+  id: string;
+  op: Op;
+  key?: string;
+  value?: string;
+  by?: number;
+}
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface OkReply {
+  id: string;
+  ok: true;
+  result: Json;
+}
+export interface ErrReply {
+  id: string | null;
+  ok: false;
+  error: { code: ErrorCode; message: string };
+}
+export type Reply = OkReply | ErrReply;
+
+export type ParseResult = { ok: true; req: Request } | { ok: false; reply: ErrReply };
+
+export function errorReply(id: string | null, code: ErrorCode, message: string): ErrReply {
+  return { id, ok: false, error: { code, message } };
+}
+
+export function isWrite(op: Op): boolean {
+  return WRITE_OPS.has(op);
+}
+
+function fail(id: string | null, code: ErrorCode, message: string): ParseResult {
+  return { ok: false, reply: errorReply(id, code, message) };
+}
+
+/** Validates one request frame; never throws. */
+export function parseRequest(frame: Uint8Array, maxFrameBytes: number): ParseResult {
+  if (frame.length > maxFrameBytes) {
+    return fail(null, 'TOO_LARGE', `request is ${frame.length} bytes, over the ${maxFrameBytes}-byte limit`);
+  }
+  if (!isUtf8(frame)) return fail(null, 'BAD_REQUEST', 'request is not valid UTF-8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+  } catch {
+    return fail(null, 'BAD_REQUEST', 'request is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return fail(null, 'BAD_REQUEST', 'request must be a JSON object');
+  }
+  const o = parsed as Record<string, unknown>;
+  const rawId = o.id;
+  const id = typeof rawId === 'string' && rawId.length >= 1 && rawId.length <= MAX_ID_CHARS ? rawId : null;
+  if (id === null) return fail(null, 'BAD_REQUEST', `'id' must be a string of 1-${MAX_ID_CHARS} characters`);
+  if (typeof o.op !== 'string') return fail(id, 'BAD_REQUEST', "'op' must be a string");
+  if (!(OPS as readonly string[]).includes(o.op)) return fail(id, 'UNKNOWN_OP', `unknown op '${o.op.slice(0, 64)}'`);
+  const op = o.op as Op;
+  const req: Request = { id, op };
+  if (op === 'get' || op === 'set' || op === 'del' || op === 'incr') {
+    if (typeof o.key !== 'string' || o.key.length === 0) return fail(id, 'BAD_REQUEST', "'key' must be a non-empty string");
+    if (Buffer.byteLength(o.key) > MAX_KEY_BYTES) return fail(id, 'TOO_LARGE', `key is over ${MAX_KEY_BYTES} bytes`);
+    req.key = o.key;
+  }
+  if (op === 'set') {
+    if (typeof o.value !== 'string') return fail(id, 'BAD_REQUEST', "'value' must be a string");
+    req.value = o.value;
+  }
+  if (op === 'incr') {
+    if (o.by === undefined) req.by = 1;
+    else if (typeof o.by === 'number' && Number.isSafeInteger(o.by)) req.by = o.by;
+    else return fail(id, 'BAD_REQUEST', "'by' must be a safe integer");
+  }
+  return { ok: true, req };
+}
+
+export function encodeReply(reply: Reply): Buffer {
+  return Buffer.from(JSON.stringify(reply));
+}

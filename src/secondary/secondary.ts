@@ -1,0 +1,124 @@
+import type { Config } from '../config.js';
+import { RingCorruptError } from '../errors.js';
+import { FifoReader, FifoWriter } from '../ipc/fifo.js';
+import { RingReader, type ShmRing } from '../ipc/shm-ring.js';
+import { logLine } from '../log.js';
+import { decodeLink, decodeRingPayload, decodeSnapshot, encodeLink } from '../protocol/replication.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import type { KvStore } from '../store/kv-store.js';
+
+export interface SecondaryDeps {
+  cfg: Config;
+  paths: RuntimePaths;
+  ring: ShmRing;
+  store: KvStore;
+  token: string;
+  /** The ring is corrupt or the link broke in a way only a resync can fix. */
+  onFatal: (reason: string, corrupt: boolean) => void;
+  onSynced: (commitSeq: number) => void;
+}
+
+/**
+ * The hot standby: applies what the primary publishes in the ring, acks on s2p, and can be
+ * promoted at once because its store is always complete up to the last ack.
+ */
+export class Secondary {
+  private p2s: FifoReader | null = null;
+  private s2p: FifoWriter | null = null;
+  private reader: RingReader | null = null;
+  /** Epoch of the primary we pair with; entries of any other epoch are rejected. */
+  private readonly pairEpoch: number;
+  private snapshotChunks: Buffer[] = [];
+  synced = false;
+  private primaryGone = false;
+
+  constructor(private readonly d: SecondaryDeps) {
+    this.pairEpoch = d.ring.epoch;
+  }
+
+  get commitSeq(): number {
+    return this.d.store.seq;
+  }
+
+  /** Opens our read end first, so the primary's p2s writer open succeeds when it sees hello. */
+  async start(): Promise<void> {
+    this.p2s = FifoReader.open(this.d.paths.p2sFifo, { maxFrameBytes: 4096 });
+    this.p2s.on('frame', (frame) => {
+      const m = decodeLink(frame);
+      if (m?.t === 'doorbell') this.drain();
+      else this.d.onFatal('bad frame on p2s', false);
+    });
+    this.p2s.on('peer-gone', () => this.onPrimaryGone());
+    this.p2s.on('protocol-error', (err) => this.d.onFatal(`p2s ${err.code}`, false));
+    this.s2p = await FifoWriter.open(this.d.paths.s2pFifo, { maxFrameBytes: 4096, timeoutMs: this.d.cfg.readyTimeoutMs });
+    this.s2p.on('peer-gone', () => this.onPrimaryGone());
+    this.s2p.write(encodeLink({ t: 'hello', pid: process.pid, token: this.d.token }));
+  }
+
+  private onPrimaryGone(): void {
+    // The watchdog decides what happens next (promotion or a new primary); we keep our state.
+    if (this.primaryGone) return;
+    this.primaryGone = true;
+    logLine('secondary', 'primary-link-gone', { commitSeq: this.d.store.seq });
+  }
+
+  /** Applies every published entry; returns false if the ring was corrupt. */
+  drain(): boolean {
+    // Created at the first doorbell: by then the primary has reset the ring for us.
+    this.reader ??= new RingReader(this.d.ring, { nextSeq: 1, expectedEpoch: () => this.pairEpoch });
+    let last = 0;
+    try {
+      for (;;) {
+        const entries = this.reader.read();
+        if (entries.length === 0) break;
+        for (const e of entries) {
+          this.applyPayload(e.payload);
+          last = e.seq;
+        }
+        this.reader.release();
+      }
+    } catch (err) {
+      const corrupt = err instanceof RingCorruptError;
+      this.d.onFatal(`${corrupt ? 'ring corrupt' : 'bad entry'}: ${(err as Error).message}`, true);
+      return false;
+    }
+    if (last > 0) this.s2p?.write(encodeLink({ t: 'ack', upTo: last }));
+    return true;
+  }
+
+  private applyPayload(raw: Uint8Array): void {
+    const p = decodeRingPayload(raw);
+    if (p.kind === 'snapshot') {
+      if (p.index !== this.snapshotChunks.length) throw new Error(`snapshot chunk ${p.index} out of order`);
+      this.snapshotChunks.push(p.chunk);
+      if (this.snapshotChunks.length === p.total) {
+        this.d.store.load(decodeSnapshot(this.snapshotChunks));
+        this.snapshotChunks = [];
+        this.synced = true;
+        this.d.onSynced(this.d.store.seq);
+      }
+      return;
+    }
+    if (!this.synced) throw new Error('write entry before the snapshot completed');
+    this.d.store.apply({ seq: p.seq, req: p.req });
+  }
+
+  /**
+   * Promotion: apply whatever the fenced primary had published, then let go of the link.
+   * Returns false when this standby never completed its snapshot and cannot serve.
+   */
+  prepareForPromotion(): boolean {
+    if (this.reader || this.synced) {
+      if (!this.drain()) return false;
+    }
+    this.close();
+    return this.synced;
+  }
+
+  close(): void {
+    this.p2s?.close();
+    this.s2p?.close();
+    this.p2s = null;
+    this.s2p = null;
+  }
+}

@@ -1,0 +1,17 @@
+// A server's exit code tells the watchdog why it stopped; the give-up message quotes it.
+export const EXIT = {
+  OK: 0,
+  CONFIG: 64,
+  RING_CORRUPT: 65,
+  FENCED: 66,
+  BIND_FAILED: 67,
+  ORPHANED: 68,
+  LINK_FAILED: 69,
+  INTERNAL: 70,
+} as const;
+
+export function describeExit(code: number | null, signal: string | null): string {
+  if (signal) return `signal ${signal}`;
+  const name = Object.entries(EXIT).find(([, v]) => v === code)?.[0];
+  return name ? `exit ${code} (${name})` : `exit ${code}`;
+}

@@ -1,0 +1,25 @@
+// Server process entry: read what the watchdog passed, start the role, wire signals.
+import { resolveConfig, type Config } from '../config.js';
+import { logLine } from '../log.js';
+import type { Role } from '../protocol/control.js';
+import { EXIT } from './exit-codes.js';
+import { Server } from './server.js';
+
+const role = process.env.OSPS_ROLE as Role | undefined;
+const token = process.env.OSPS_TOKEN;
+const rawCfg = process.env.OSPS_CONFIG;
+if ((role !== 'primary' && role !== 'secondary') || !token || !rawCfg) {
+  process.stderr.write('osps server: started without OSPS_ROLE/OSPS_TOKEN/OSPS_CONFIG; it is spawned by the watchdog\n');
+  process.exit(EXIT.CONFIG);
+}
+const cfg = resolveConfig(JSON.parse(rawCfg) as Partial<Config>) as Config & { dataDir: string };
+
+const server = new Server({ cfg, role, token });
+process.on('SIGTERM', () => void server.stop());
+// The watchdog coordinates shutdown; a terminal's Ctrl-C reaches it, not us.
+process.on('SIGINT', () => {});
+process.on('uncaughtException', (err) => {
+  logLine(role, 'uncaught-exception', { error: err.stack ?? err.message });
+  void server.exit(EXIT.INTERNAL, err.message);
+});
+server.start().catch((err: Error) => void server.exit(EXIT.INTERNAL, err.message));

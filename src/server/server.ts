@@ -1,0 +1,168 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { isErrnoException } from '../errors.js';
+import { HeartbeatSlot, ShmRing } from '../ipc/shm-ring.js';
+import { logLine } from '../log.js';
+import type { Role, WatchdogToServer } from '../protocol/control.js';
+import { Journal } from '../primary/journal.js';
+import { Primary } from '../primary/primary.js';
+import { runtimePaths, type RuntimePaths } from '../runtime/paths.js';
+import { Secondary } from '../secondary/secondary.js';
+import { KvStore } from '../store/kv-store.js';
+import { ControlLink } from './control-link.js';
+import { EXIT } from './exit-codes.js';
+import type { Standby } from './standby.js';
+
+export interface ServerOptions {
+  cfg: Config & { dataDir: string };
+  role: Role;
+  token: string;
+}
+
+export function journalFile(dataDir: string): string {
+  return path.join(dataDir, 'journal.bin');
+}
+
+/**
+ * One server process. It starts in a role and may change from secondary to primary once,
+ * on promotion; each role's behaviour lives in its own folder.
+ */
+export class Server {
+  private role: Role;
+  private readonly paths: RuntimePaths;
+  private readonly ring: ShmRing;
+  private readonly control: ControlLink;
+  private primary: Primary | null = null;
+  private secondary: Secondary | null = null;
+  private store: KvStore;
+  private epoch: number;
+  private exiting = false;
+
+  constructor(private readonly o: ServerOptions) {
+    this.role = o.role;
+    this.paths = runtimePaths(o.cfg.name, o.cfg.runtimeRoot);
+    this.ring = ShmRing.attach(this.paths.shmName);
+    this.epoch = this.ring.epoch;
+    this.store =
+      (o.role === 'primary' ? Journal.replay(journalFile(o.cfg.dataDir), o.cfg.dedupWindow) : null) ??
+      new KvStore(o.cfg.dedupWindow);
+    this.control = new ControlLink(
+      this.paths.watchdogEndpoint,
+      o.token,
+      (m) => this.onControl(m),
+      o.cfg.orphanTimeoutMs,
+      () => void this.exit(EXIT.ORPHANED, 'no ping from the watchdog: orphaned'),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
+    if (this.role === 'primary') await this.startPrimary();
+    else await this.startSecondary();
+    this.control.send({ t: 'ready', role: this.role, epoch: this.epoch });
+    logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.store.seq });
+  }
+
+  private async startPrimary(): Promise<void> {
+    const primary = new Primary({
+      cfg: this.o.cfg,
+      paths: this.paths,
+      ring: this.ring,
+      store: this.store,
+      epoch: this.epoch,
+      journalFile: journalFile(this.o.cfg.dataDir),
+      onStandby: (state: Standby) => this.control.send({ t: 'standby', state, commitSeq: this.store.seq }),
+      onFenced: () => void this.exit(EXIT.FENCED, `fenced: shm epoch ${this.ring.epoch} is past ours (${this.epoch})`),
+    });
+    this.primary = primary;
+    try {
+      await primary.start();
+    } catch (err) {
+      const code = isErrnoException(err) ? err.code : undefined;
+      await this.exit(EXIT.BIND_FAILED, `cannot bind ${this.o.cfg.endpoint}: ${(err as Error).message}`, code);
+    }
+  }
+
+  private async startSecondary(): Promise<void> {
+    const secondary = new Secondary({
+      cfg: this.o.cfg,
+      paths: this.paths,
+      ring: this.ring,
+      store: this.store,
+      token: this.o.token,
+      onFatal: (reason, corrupt) => void this.exit(corrupt ? EXIT.RING_CORRUPT : EXIT.LINK_FAILED, reason),
+      onSynced: (commitSeq) => this.control.send({ t: 'synced', commitSeq }),
+    });
+    this.secondary = secondary;
+    try {
+      await secondary.start();
+    } catch (err) {
+      await this.exit(EXIT.LINK_FAILED, `cannot pair with the primary: ${(err as Error).message}`);
+    }
+  }
+
+  private onControl(m: WatchdogToServer): void {
+    switch (m.t) {
+      case 'ping':
+        this.ring.heartbeat(this.role === 'primary' ? HeartbeatSlot.Primary : HeartbeatSlot.Secondary, Date.now());
+        this.control.send({
+          t: 'pong',
+          seq: m.seq,
+          role: this.role,
+          epoch: this.epoch,
+          commitSeq: this.primary ? this.primary.commitSeq : this.store.seq,
+          keys: this.store.keys,
+          standby: this.primary ? this.primary.standby : 'absent',
+        });
+        return;
+      case 'promote':
+        void this.promote(m.epoch);
+        return;
+      case 'stop':
+        void this.stop();
+        return;
+    }
+  }
+
+  private async promote(epoch: number): Promise<void> {
+    if (this.role !== 'secondary' || !this.secondary) return;
+    const ready = this.secondary.prepareForPromotion();
+    this.secondary = null;
+    if (!ready) {
+      await this.exit(EXIT.LINK_FAILED, 'cannot be promoted: snapshot incomplete');
+      return;
+    }
+    this.role = 'primary';
+    this.epoch = epoch;
+    await this.startPrimary();
+    if (this.exiting) return;
+    this.control.send({ t: 'promoted', epoch, commitSeq: this.store.seq });
+    logLine('primary', 'promoted', { pid: process.pid, epoch, commitSeq: this.store.seq });
+  }
+
+  async stop(): Promise<void> {
+    if (this.exiting) return;
+    try {
+      await this.primary?.stop();
+    } catch (err) {
+      logLine(this.role, 'stop-error', { error: (err as Error).message });
+    }
+    this.secondary?.close();
+    await this.exit(EXIT.OK, 'stopped');
+  }
+
+  async exit(code: number, reason: string, errCode?: string): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    if (code !== EXIT.OK) {
+      logLine(this.role, 'exiting', { pid: process.pid, code, reason });
+      this.control.send({ t: 'failed', reason, code: errCode });
+      this.primary?.abort();
+      this.secondary?.close();
+    }
+    await Promise.race([this.control.flush(), new Promise((r) => setTimeout(r, 200))]);
+    this.control.close();
+    this.ring.detach();
+    process.exit(code);
+  }
+}

@@ -1,0 +1,26 @@
+// Watchdog process entry: the launcher passes the resolved config; we run until stopped.
+import { resolveConfig, type Config } from '../config.js';
+import { runtimePaths } from '../runtime/paths.js';
+import { EventLog } from './events.js';
+import { Watchdog } from './watchdog.js';
+
+const raw = process.env.OSPS_CONFIG;
+if (!raw) {
+  process.stderr.write('osps watchdog: started without OSPS_CONFIG; use `osps start`\n');
+  process.exit(2);
+}
+const cfg = resolveConfig(JSON.parse(raw) as Partial<Config>) as Config & { dataDir: string };
+const paths = runtimePaths(cfg.name, cfg.runtimeRoot);
+const launcherPid = process.env.OSPS_LAUNCHER_PID ? Number(process.env.OSPS_LAUNCHER_PID) : null;
+const watchdog = new Watchdog(cfg, paths, new EventLog(paths.eventsFile), launcherPid);
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void watchdog.stop(0));
+
+watchdog
+  .start()
+  .catch(async (err: Error) => {
+    process.stderr.write(`osps: watchdog failed to start: ${err.message}\n`);
+    await watchdog.stop(1);
+  });
+const code = await watchdog.done;
+process.exit(code);

@@ -1,0 +1,36 @@
+import type { RuntimePaths } from '../runtime/paths.js';
+import { destroyIpc } from './ipc-resources.js';
+import { isAlive, isSameProcess } from './proc.js';
+import { readState } from './state-file.js';
+
+/**
+ * Stops what a dead watchdog recorded (servers, then a live watchdog if any), checking each
+ * pid's start time so a reused pid is never signalled, then removes the IPC objects.
+ */
+export async function stopRecordedTree(paths: RuntimePaths, say: (line: string) => void): Promise<number> {
+  const state = readState(paths.stateFile);
+  let killed = 0;
+  const targets = state
+    ? [
+        ...state.children.map((c) => ({ what: c.role, pid: c.pid, startTime: c.startTime })),
+        { what: 'watchdog', pid: state.watchdogPid, startTime: state.watchdogStartTime },
+      ]
+    : [];
+  for (const t of targets) {
+    if (t.pid === process.pid || t.startTime === null || !isSameProcess(t.pid, t.startTime)) continue;
+    try {
+      process.kill(t.pid, 'SIGKILL');
+      killed++;
+      say(`killed ${t.what} pid ${t.pid}`);
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (targets.some((t) => t.pid !== process.pid && isAlive(t.pid) && t.startTime !== null && isSameProcess(t.pid, t.startTime)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const removed = await destroyIpc(paths, null);
+  for (const r of removed) say(`removed ${r}`);
+  return killed;
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import type { Role } from '../protocol/control.js';
+
+/** One server as recorded for a successor watchdog or a `stop` without a launcher. */
+export interface RecordedChild {
+  role: Role;
+  pid: number;
+  token: string;
+  startTime: number | null;
+}
+
+export type Phase = 'starting' | 'running' | 'failover' | 'stopping' | 'stopped';
+
+/**
+ * The watchdog's knowledge of the tree, written atomically on every change: who serves,
+ * with which epoch, and how far a failover got, so a successor can finish or redo it.
+ */
+export interface WatchdogState {
+  version: 1;
+  name: string;
+  endpoint: string;
+  launcherPid: number | null;
+  watchdogPid: number;
+  watchdogStartTime: number | null;
+  epoch: number;
+  phase: Phase;
+  /** Set while a failover is in progress: the step reached and the fenced pid. */
+  failover: { step: 'detected' | 'fenced' | 'epoch-bumped' | 'promoting' | 'respawning'; oldPid: number; cause: string } | null;
+  children: RecordedChild[];
+  updatedAt: string;
+}
+
+export function writeState(file: string, state: WatchdogState): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+export function readState(file: string): WatchdogState | null {
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as WatchdogState;
+    return s.version === 1 ? s : null;
+  } catch {
+    return null;
+  }
+}

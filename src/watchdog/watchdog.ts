@@ -1,0 +1,398 @@
+import type { Config } from '../config.js';
+import type { ShmRing } from '../ipc/shm-ring.js';
+import type { AdminReply, AdminRequest, InstanceStatus } from '../protocol/admin.js';
+import type { Role, ServerToWatchdog } from '../protocol/control.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import { describeExit } from '../server/exit-codes.js';
+import { killAndReap, spawnServer, type Child } from './children.js';
+import { ControlServer } from './control-server.js';
+import type { EventLog } from './events.js';
+import { createIpc, destroyIpc } from './ipc-resources.js';
+import { Pinger } from './pinger.js';
+import { RestartPolicy } from './restart-policy.js';
+import { Sampler } from './sampler.js';
+import { writeState, type Phase, type WatchdogState } from './state-file.js';
+import { processStartTime } from './proc.js';
+
+export const EXIT_GAVE_UP = 3;
+
+type Cfg = Config & { dataDir: string };
+type Deferred = { promise: Promise<boolean>; resolve: (ok: boolean) => void };
+
+function deferred(): Deferred {
+  let resolve!: (ok: boolean) => void;
+  const promise = new Promise<boolean>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The supervisor state machine. Children are data (`Child`); every recovery action runs
+ * through one serial chain, so a crash seen during a failover waits its turn instead of
+ * racing it. Steps: detect → fence → bump epoch → promote → respawn, each an event.
+ */
+export class Watchdog {
+  epoch = 1;
+  phase: Phase = 'starting';
+  primary: Child | null = null;
+  secondary: Child | null = null;
+  private ring: ShmRing | null = null;
+  private readonly byToken = new Map<string, Child>();
+  private readonly promoted = new Map<string, Deferred>();
+  private readonly readyWaiters = new Map<string, Deferred>();
+  private readonly policy: RestartPolicy;
+  private readonly restarts: Record<Role, number> = { primary: 0, secondary: 0 };
+  private readonly pinger: Pinger;
+  private readonly control: ControlServer;
+  private readonly sampler: Sampler;
+  private chain: Promise<void> = Promise.resolve();
+  private pingSeq = 0;
+  private readonly pingSentAt = new Map<number, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly startedAt = Date.now();
+  private exitCode = 0;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with the process exit code once the tree is stopped and cleaned. */
+  readonly done: Promise<number>;
+
+  constructor(
+    private readonly cfg: Cfg,
+    private readonly paths: RuntimePaths,
+    private readonly events: EventLog,
+    private readonly launcherPid: number | null,
+  ) {
+    this.policy = new RestartPolicy(cfg.maxRestarts, cfg.restartWindowMs);
+    this.pinger = new Pinger(paths.watchdogEndpoint, (token, m) => this.onServerMessage(token, m));
+    this.control = new ControlServer(paths.controlEndpoint, (req) => this.onAdmin(req));
+    this.sampler = new Sampler(cfg, () => this.liveChildren(), (child) => this.onMemoryCeiling(child));
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  async start(): Promise<void> {
+    this.events.emit('starting', { name: this.cfg.name, endpoint: this.cfg.endpoint, pid: process.pid });
+    this.ring = await createIpc(this.paths, this.cfg, this.events);
+    this.ring.epoch = this.epoch;
+    await this.pinger.bind();
+    await this.control.bind();
+    this.timers.push(setInterval(() => this.pingAll(), this.cfg.pingIntervalMs));
+    this.timers.push(setInterval(() => this.checkAlarms(), Math.max(20, Math.min(100, this.cfg.alarmMs / 10))));
+    this.sampler.start();
+    this.primary = this.spawn('primary');
+    this.secondary = this.spawn('secondary');
+    this.phase = 'running';
+    this.record();
+  }
+
+  // --- children ---------------------------------------------------------------
+
+  private spawn(role: Role): Child {
+    const child = spawnServer(role, this.cfg);
+    this.byToken.set(child.token, child);
+    this.readyWaiters.set(child.token, deferred());
+    this.events.emit('spawned', { role, pid: child.pid, epoch: this.epoch });
+    void child.exited.then(({ code, signal }) => this.onExit(child, code, signal));
+    this.record();
+    return child;
+  }
+
+  private liveChildren(): Child[] {
+    return [this.primary, this.secondary].filter((c): c is Child => c !== null && c.state !== 'exited');
+  }
+
+  private onExit(child: Child, code: number | null, signal: string | null): void {
+    child.state = 'exited';
+    this.byToken.delete(child.token);
+    this.promoted.get(child.token)?.resolve(false);
+    this.readyWaiters.get(child.token)?.resolve(false);
+    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    const cause = describeExit(code, signal);
+    child.lastFailure ??= cause;
+    this.events.emit('exited', { role: child.role, pid: child.pid, epoch: this.epoch, cause });
+    if (child === this.primary) this.serial(() => this.failover(child, 'crash'));
+    else if (child === this.secondary) this.serial(() => this.replaceSecondary(child, 'crash'));
+  }
+
+  private onServerMessage(token: string, m: ServerToWatchdog): void {
+    const child = this.byToken.get(token);
+    if (!child) return;
+    const now = Date.now();
+    switch (m.t) {
+      case 'hello':
+        child.helloAt = now;
+        child.lastPongAt = now;
+        return;
+      case 'pong': {
+        child.lastPongAt = now;
+        const sent = this.pingSentAt.get(m.seq);
+        if (sent !== undefined) child.rttMs = now - sent;
+        child.commitSeq = m.commitSeq;
+        child.keys = m.keys;
+        child.standby = m.standby;
+        return;
+      }
+      case 'ready':
+        child.state = 'ready';
+        child.lastPongAt = now;
+        this.events.emit('ready', { role: m.role, pid: child.pid, epoch: this.epoch });
+        this.readyWaiters.get(token)?.resolve(true);
+        return;
+      case 'synced':
+        child.synced = true;
+        child.commitSeq = m.commitSeq;
+        this.events.emit('synced', { role: child.role, pid: child.pid, epoch: this.epoch, commitSeq: m.commitSeq });
+        return;
+      case 'standby':
+        child.standby = m.state;
+        this.events.emit('standby', { role: child.role, pid: child.pid, epoch: this.epoch, standby: m.state });
+        return;
+      case 'promoted':
+        child.commitSeq = m.commitSeq;
+        this.promoted.get(token)?.resolve(true);
+        return;
+      case 'failed':
+        child.lastFailure = m.reason;
+        child.lastFailureCode = m.code ?? null;
+        return;
+    }
+  }
+
+  // --- detection --------------------------------------------------------------
+
+  private pingAll(): void {
+    const seq = ++this.pingSeq;
+    const now = Date.now();
+    this.pingSentAt.set(seq, now);
+    this.pingSentAt.delete(seq - 64);
+    this.ring?.heartbeat(0, now);
+    for (const c of this.liveChildren()) {
+      c.lastPingSentAt = now;
+      this.pinger.send(c.token, { t: 'ping', seq, epoch: this.epoch });
+    }
+  }
+
+  /** The alarm: no answer for `alarmMs` since the last one means hung. */
+  private checkAlarms(): void {
+    if (this.phase !== 'running' && this.phase !== 'failover') return;
+    const now = Date.now();
+    for (const c of this.liveChildren()) {
+      if (c.state === 'stopping') continue;
+      const silentFor = now - (c.lastPongAt ?? c.spawnedAt);
+      const limit = c.lastPongAt === null ? this.cfg.readyTimeoutMs : this.cfg.alarmMs;
+      if (silentFor <= limit) continue;
+      c.state = 'stopping';
+      this.events.emit('ping-missed', { role: c.role, pid: c.pid, epoch: this.epoch, silentMs: silentFor });
+      if (c === this.primary) this.serial(() => this.failover(c, 'hang'));
+      else this.serial(() => this.replaceSecondary(c, 'hang'));
+    }
+  }
+
+  private onMemoryCeiling(c: Child): void {
+    if (c.state === 'stopping' || this.phase !== 'running') return;
+    c.state = 'stopping';
+    this.events.emit('memory-ceiling', { role: c.role, pid: c.pid, rss: c.rss, epoch: this.epoch });
+    if (c === this.primary) this.serial(() => this.failover(c, 'memory'));
+    else this.serial(() => this.replaceSecondary(c, 'memory'));
+  }
+
+  // --- recovery -----------------------------------------------------------------
+
+  private serial(step: () => Promise<void>): void {
+    this.chain = this.chain.then(step).catch((err: Error) => {
+      this.events.emit('give-up', { reason: `internal error in recovery: ${err.message}` });
+      void this.stop(EXIT_GAVE_UP);
+    });
+  }
+
+  private async failover(old: Child, cause: string): Promise<void> {
+    if (this.primary !== old || this.phase === 'stopping' || this.phase === 'stopped') return;
+    this.phase = 'failover';
+    this.recordFailover('detected', old, cause);
+    this.events.emit('detected', { role: 'primary', pid: old.pid, epoch: this.epoch, cause });
+    // Fence: the old primary is dead and reaped before anyone else may serve.
+    if (old.state !== 'exited') await killAndReap(old);
+    this.events.emit('fenced', { role: 'primary', pid: old.pid, epoch: this.epoch });
+    this.primary = null;
+    this.recordFailover('fenced', old, cause);
+    if (!this.policy.allow()) return this.giveUp(old);
+    this.restarts.primary++;
+    this.epoch++;
+    if (this.ring) this.ring.epoch = this.epoch;
+    this.recordFailover('epoch-bumped', old, cause);
+
+    const sec = this.secondary;
+    if (sec && sec.state === 'ready' && sec.synced) {
+      this.recordFailover('promoting', old, cause);
+      const ok = await this.promote(sec);
+      if (ok) {
+        sec.role = 'primary';
+        sec.standby = 'absent';
+        this.primary = sec;
+        this.secondary = null;
+        this.events.emit('promoted', { role: 'primary', pid: sec.pid, epoch: this.epoch, commitSeq: sec.commitSeq });
+      }
+    }
+    this.recordFailover('respawning', old, cause);
+    if (!this.primary) {
+      // No standby could take over: a fresh primary rebuilds the state from the journal.
+      const stale = this.secondary;
+      if (stale && stale.state !== 'exited') {
+        stale.state = 'stopping';
+        await killAndReap(stale);
+      }
+      this.secondary = null;
+      this.primary = this.spawn('primary');
+      this.events.emit('respawned', { role: 'primary', pid: this.primary.pid, epoch: this.epoch });
+      await this.readyWaiters.get(this.primary.token)?.promise;
+    }
+    if (!this.secondary && this.primary) {
+      this.secondary = this.spawn('secondary');
+      this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
+    }
+    this.phase = 'running';
+    this.record();
+  }
+
+  private async promote(sec: Child): Promise<boolean> {
+    const d = deferred();
+    this.promoted.set(sec.token, d);
+    this.pinger.send(sec.token, { t: 'promote', epoch: this.epoch });
+    const timer = setTimeout(() => d.resolve(false), this.cfg.readyTimeoutMs);
+    const ok = await d.promise;
+    clearTimeout(timer);
+    this.promoted.delete(sec.token);
+    return ok && sec.state !== 'exited';
+  }
+
+  private async replaceSecondary(old: Child, cause: string): Promise<void> {
+    if (this.secondary !== old || this.phase === 'stopping' || this.phase === 'stopped') return;
+    if (old.state !== 'exited') {
+      await killAndReap(old);
+      this.events.emit('fenced', { role: 'secondary', pid: old.pid, epoch: this.epoch, cause });
+    }
+    this.secondary = null;
+    if (!this.policy.allow()) return this.giveUp(old);
+    this.restarts.secondary++;
+    this.secondary = this.spawn('secondary');
+    this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
+  }
+
+  private async giveUp(last: Child): Promise<void> {
+    const why = last.lastFailureCode ? `${last.lastFailureCode}: ${last.lastFailure}` : last.lastFailure ?? 'unknown';
+    const message = `giving up: the ${last.role} kept dying (${this.policy.recent} restarts within ${this.cfg.restartWindowMs / 1000} s, limit ${this.cfg.maxRestarts}); last: ${why}`;
+    this.events.emit('give-up', { role: last.role, pid: last.pid, reason: why });
+    process.stderr.write(`osps: ${message}\n`);
+    await this.stop(EXIT_GAVE_UP);
+  }
+
+  // --- stop -----------------------------------------------------------------------
+
+  /** Graceful stop: primary first (it leaves a snapshot), then the standby, then every IPC object. */
+  async stop(code = 0): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    this.exitCode = code;
+    this.record();
+    this.events.emit('stopping', { epoch: this.epoch, pid: process.pid });
+    for (const t of this.timers) clearInterval(t);
+    this.sampler.stop();
+    const budget = Math.max(500, this.cfg.stopTimeoutMs - 1000);
+    for (const c of [this.primary, this.secondary]) {
+      if (!c || c.state === 'exited') continue;
+      c.state = 'stopping';
+      this.pinger.send(c.token, { t: 'stop' });
+      const stopped = await Promise.race([c.exited.then(() => true), sleep(budget / 2).then(() => false)]);
+      if (!stopped) await killAndReap(c, 1000);
+      this.events.emit('stopped', { role: c.role, pid: c.pid, epoch: this.epoch, graceful: stopped });
+    }
+    await this.control.flush();
+    this.pinger.close();
+    this.control.close();
+    this.events.detachFile();
+    const removed = await destroyIpc(this.paths, this.ring);
+    this.ring = null;
+    this.phase = 'stopped';
+    this.events.emit('cleaned', { removed: removed.join(',') || 'nothing' });
+    this.resolveDone(this.exitCode);
+  }
+
+  // --- records --------------------------------------------------------------------
+
+  private record(failover: WatchdogState['failover'] = null): void {
+    if (this.phase === 'stopped') return;
+    try {
+      writeState(this.paths.stateFile, {
+        version: 1,
+        name: this.cfg.name,
+        endpoint: this.cfg.endpoint,
+        launcherPid: this.launcherPid,
+        watchdogPid: process.pid,
+        watchdogStartTime: processStartTime(process.pid),
+        epoch: this.epoch,
+        phase: this.phase,
+        failover,
+        children: this.liveChildren().map((c) => ({ role: c.role, pid: c.pid, token: c.token, startTime: c.startTime })),
+        updatedAt: new Date().toISOString(),
+      });
+    } catch {
+      // The runtime dir is being removed; nothing left to record.
+    }
+  }
+
+  private recordFailover(step: NonNullable<WatchdogState['failover']>['step'], old: Child, cause: string): void {
+    this.record({ step, oldPid: old.pid, cause });
+  }
+
+  // --- admin ----------------------------------------------------------------------
+
+  private onAdmin(req: AdminRequest): AdminReply {
+    if (req.op === 'stop') {
+      void this.stop(0);
+      return { ok: true, result: 'stopping' };
+    }
+    if (req.op === 'status') return { ok: true, result: this.status() };
+    return { ok: false, error: `unknown admin op` };
+  }
+
+  status(): InstanceStatus {
+    const now = Date.now();
+    const self = this.sampler.self;
+    const procs = [
+      {
+        role: 'watchdog' as const,
+        pid: process.pid,
+        state: this.phase,
+        uptimeMs: now - this.startedAt,
+        cpu: self.cpu,
+        rss: self.rss,
+        lastPingRttMs: null,
+        lastPongAgoMs: null,
+        restarts: 0,
+      },
+      ...this.liveChildren().map((c) => ({
+        role: c.role,
+        pid: c.pid,
+        state: c.state,
+        uptimeMs: now - c.spawnedAt,
+        cpu: c.cpu,
+        rss: c.rss,
+        lastPingRttMs: c.rttMs,
+        lastPongAgoMs: c.lastPongAt === null ? null : now - c.lastPongAt,
+        restarts: this.restarts[c.role],
+      })),
+    ];
+    return {
+      name: this.cfg.name,
+      endpoint: this.cfg.endpoint,
+      phase: this.phase,
+      epoch: this.epoch,
+      commitSeq: this.primary?.commitSeq ?? 0,
+      standby: this.primary?.standby ?? 'absent',
+      processes: procs,
+      recentRestarts: this.policy.recent,
+      events: this.events.recent.slice(-20),
+    };
+  }
+}
