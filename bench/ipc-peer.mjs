@@ -13,12 +13,17 @@ if (mode === 'ring') {
   const ack = Buffer.alloc(8);
   const bells = FifoReader.open(p2sPath, { maxFrameBytes: 64 });
   const acks = await FifoWriter.open(s2pPath, { maxFrameBytes: 64, timeoutMs: 5000 });
+  let readUpTo = 0;
   bells.on('frame', (f) => {
+    const upTo = f.readDoubleLE(0);
     // A doorbell with seq 0 means "new run": the writer reset the ring.
-    if (f.readDoubleLE(0) === 0) {
+    if (upTo === 0) {
       reader = new RingReader(ring, { nextSeq: 1 });
+      readUpTo = 0;
       return;
     }
+    // Doorbells for entries a previous read already took are stale (and may predate a reset).
+    if (upTo <= readUpTo) return;
     let last = 0;
     for (;;) {
       const entries = reader.read();
@@ -27,6 +32,7 @@ if (mode === 'ring') {
       reader.release();
     }
     if (last > 0) {
+      readUpTo = last;
       ack.writeDoubleLE(last, 0);
       acks.write(ack);
     }

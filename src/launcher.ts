@@ -3,23 +3,33 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { Config } from './config.js';
-import { acquireLock, releaseLock } from './runtime/lock.js';
+import { OspsError } from './errors.js';
+import { acquireLock, readLock, releaseLock } from './runtime/lock.js';
 import { ensureRuntimeDir } from './runtime/dir.js';
 import type { RuntimePaths } from './runtime/paths.js';
-import { EXIT_GAVE_UP } from './watchdog/watchdog.js';
+import { liveRecordedWatchdog } from './watchdog/adopt.js';
 import { stopRecordedTree } from './watchdog/recorded-tree.js';
+import { RestartPolicy } from './watchdog/restart-policy.js';
+import { EXIT_GAVE_UP, EXIT_START_FAILED } from './watchdog/watchdog.js';
 
 const WATCHDOG_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'watchdog', 'main.js');
 
 export type Say = (line: string) => void;
 
 /**
- * The launcher: holds the single-instance lock, runs the watchdog, forwards Ctrl-C and
- * SIGTERM to it, and returns the exit code the CLI reports.
+ * The launcher: holds the single-instance lock, runs the watchdog and starts a new one
+ * (which adopts the running servers) whenever it dies; forwards Ctrl-C and SIGTERM to it.
+ * Returns the exit code the CLI reports.
  */
 export async function runLauncher(cfg: Config & { dataDir: string }, paths: RuntimePaths, say: Say): Promise<number> {
   ensureRuntimeDir(paths);
+  const holder = readLock(paths.lockFile);
+  if (holder?.live) throw new OspsError('ALREADY_RUNNING', `already running (pid ${holder.pid})`);
+  // A watchdog whose launcher was killed still runs the instance: never start a second one.
+  const orphanWatchdog = liveRecordedWatchdog(paths);
+  if (orphanWatchdog !== null) throw new OspsError('ALREADY_RUNNING', `already running (pid ${orphanWatchdog})`);
   acquireLock(paths.lockFile, (pid) => say(`reclaimed stale lock ${paths.lockFile} (pid ${pid} is gone)`));
+  say(`starting instance '${cfg.name}' on ${cfg.endpoint} (launcher pid ${process.pid})`);
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   let watchdog: ResultPromise | null = null;
   let stopping = false;
@@ -35,18 +45,27 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
+  // The launcher's own intensity: a watchdog that cannot stay up is not restarted forever.
+  const policy = new RestartPolicy(cfg.maxRestarts, cfg.restartWindowMs);
   try {
-    watchdog = execa(process.execPath, [WATCHDOG_MAIN], {
-      env: { OSPS_CONFIG: JSON.stringify(cfg), OSPS_LAUNCHER_PID: String(process.pid) },
-      stdio: 'inherit',
-      reject: false,
-      cleanup: false,
-    });
-    const result = await watchdog;
-    if (result.exitCode === 0) return 0;
-    if (result.exitCode === EXIT_GAVE_UP) return EXIT_GAVE_UP;
-    if (!stopping) {
-      say(`the watchdog died (${result.signal ?? `exit ${result.exitCode}`}); stopping the servers it recorded`);
+    for (;;) {
+      watchdog = execa(process.execPath, [WATCHDOG_MAIN], {
+        env: { OSPS_CONFIG: JSON.stringify(cfg), OSPS_LAUNCHER_PID: String(process.pid) },
+        stdio: 'inherit',
+        reject: false,
+        cleanup: false,
+      });
+      const result = await watchdog;
+      if (result.exitCode === 0 || result.exitCode === EXIT_GAVE_UP) return result.exitCode;
+      if (result.exitCode === EXIT_START_FAILED) return 1;
+      if (stopping) break;
+      const how = result.signal ?? `exit ${result.exitCode}`;
+      if (!policy.allow()) {
+        say(`giving up: the watchdog kept dying (last: ${how})`);
+        await stopRecordedTree(paths, say);
+        return EXIT_GAVE_UP;
+      }
+      say(`the watchdog died (${how}); starting a new one to adopt the servers`);
     }
     await stopRecordedTree(paths, say);
     return 1;

@@ -25,7 +25,6 @@ export function registerStart(program: Command): void {
       process.exitCode = await detach(cfg.dataDir, paths);
       return;
     }
-    say(`starting instance '${cfg.name}' on ${cfg.endpoint} (launcher pid ${process.pid})`);
     process.exitCode = await runLauncher(cfg, paths, say);
   });
 }

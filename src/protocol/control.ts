@@ -5,7 +5,7 @@ export type Role = 'primary' | 'secondary';
 
 export type ServerToWatchdog =
   | { t: 'hello'; token: string; pid: number; role: Role; epoch: number }
-  | { t: 'pong'; seq: number; role: Role; epoch: number; commitSeq: number; keys: number; standby: Standby }
+  | { t: 'pong'; seq: number; role: Role; epoch: number; commitSeq: number; keys: number; standby: Standby; synced: boolean }
   | { t: 'ready'; role: Role; epoch: number }
   | { t: 'promoted'; epoch: number; commitSeq: number }
   | { t: 'standby'; state: Standby; commitSeq: number }

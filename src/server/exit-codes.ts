@@ -12,6 +12,8 @@ export const EXIT = {
 
 export function describeExit(code: number | null, signal: string | null): string {
   if (signal) return `signal ${signal}`;
+  // An adopted server is not our child: we see that it died, not how.
+  if (code === null) return 'exited (status unknown: not our child)';
   const name = Object.entries(EXIT).find(([, v]) => v === code)?.[0];
   return name ? `exit ${code} (${name})` : `exit ${code}`;
 }

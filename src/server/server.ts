@@ -113,6 +113,8 @@ export class Server {
           commitSeq: this.primary ? this.primary.commitSeq : this.store.seq,
           keys: this.store.keys,
           standby: this.primary ? this.primary.standby : 'absent',
+          // A successor watchdog adopting us learns from this whether we can be promoted.
+          synced: this.primary !== null || (this.secondary?.synced ?? false),
         });
         return;
       case 'promote':

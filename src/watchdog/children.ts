@@ -39,6 +39,9 @@ export interface Child {
   rss: number | null;
   lastFailure: string | null;
   lastFailureCode: string | null;
+  /** Role and epoch the process itself reported in its last pong (adoption checks them). */
+  reportedRole: Role | null;
+  reportedEpoch: number | null;
 }
 
 export function newToken(): string {
@@ -84,6 +87,37 @@ export function spawnServer(role: Role, cfg: Config & { dataDir: string }): Chil
     rss: null,
     lastFailure: null,
     lastFailureCode: null,
+    reportedRole: null,
+    reportedEpoch: null,
+  };
+}
+
+/** A server recorded by a previous watchdog, verified by pid and start time; we watch it via /proc. */
+export function adoptServer(rec: { role: Role; pid: number; token: string; startTime: number | null }): Child {
+  return {
+    role: rec.role,
+    pid: rec.pid,
+    token: rec.token,
+    startTime: rec.startTime,
+    spawnedAt: Date.now(),
+    state: 'ready',
+    handle: null,
+    exited: watchForeignExit(rec.pid),
+    helloAt: Date.now(),
+    // The alarm runs from adoption: a server hung before we came is caught one alarm later.
+    lastPongAt: Date.now(),
+    lastPingSentAt: null,
+    rttMs: null,
+    commitSeq: 0,
+    keys: 0,
+    standby: 'absent',
+    synced: false,
+    cpu: null,
+    rss: null,
+    lastFailure: null,
+    lastFailureCode: null,
+    reportedRole: null,
+    reportedEpoch: null,
   };
 }
 
@@ -104,6 +138,7 @@ export async function killAndReap(child: Child, timeoutMs = 5000): Promise<ExitI
 export function watchForeignExit(pid: number, pollMs = 20): Promise<ExitInfo> {
   return new Promise((resolve) => {
     const t = setInterval(() => {
+      // An adopted server is not our child: when it dies it may linger as a zombie of init.
       if (!isAlive(pid)) {
         clearInterval(t);
         resolve({ code: null, signal: null });

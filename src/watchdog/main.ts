@@ -1,8 +1,9 @@
 // Watchdog process entry: the launcher passes the resolved config; we run until stopped.
 import { resolveConfig, type Config } from '../config.js';
 import { runtimePaths } from '../runtime/paths.js';
+import { planAdoption } from './adopt.js';
 import { EventLog } from './events.js';
-import { Watchdog } from './watchdog.js';
+import { EXIT_START_FAILED, Watchdog } from './watchdog.js';
 
 const raw = process.env.OSPS_CONFIG;
 if (!raw) {
@@ -16,11 +17,18 @@ const watchdog = new Watchdog(cfg, paths, new EventLog(paths.eventsFile), launch
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void watchdog.stop(0));
 
+let plan = null;
+try {
+  plan = planAdoption(paths);
+} catch (err) {
+  process.stderr.write(`osps: ${(err as Error).message}\n`);
+  process.exit(EXIT_START_FAILED);
+}
 watchdog
-  .start()
+  .start(plan)
   .catch(async (err: Error) => {
     process.stderr.write(`osps: watchdog failed to start: ${err.message}\n`);
-    await watchdog.stop(1);
+    await watchdog.stop(EXIT_START_FAILED);
   });
 const code = await watchdog.done;
 process.exit(code);

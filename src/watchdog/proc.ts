@@ -13,13 +13,14 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+/** Alive and not a zombie: an orphan whose new parent never reaps it still has a pid, but is dead. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return processState(pid) !== 'Z';
 }
 
 /** True when `pid` is alive and is still the process that had `startTime`. */

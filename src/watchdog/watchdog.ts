@@ -4,7 +4,8 @@ import type { AdminReply, AdminRequest, InstanceStatus } from '../protocol/admin
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { describeExit } from '../server/exit-codes.js';
-import { killAndReap, spawnServer, type Child } from './children.js';
+import type { AdoptionPlan } from './adopt.js';
+import { adoptServer, killAndReap, spawnServer, type Child } from './children.js';
 import { ControlServer } from './control-server.js';
 import type { EventLog } from './events.js';
 import { createIpc, destroyIpc } from './ipc-resources.js';
@@ -15,6 +16,8 @@ import { writeState, type Phase, type WatchdogState } from './state-file.js';
 import { processStartTime } from './proc.js';
 
 export const EXIT_GAVE_UP = 3;
+/** The watchdog could not start (refused or failed setup): restarting it would not help. */
+export const EXIT_START_FAILED = 4;
 
 type Cfg = Config & { dataDir: string };
 type Deferred = { promise: Promise<boolean>; resolve: (ok: boolean) => void };
@@ -54,6 +57,8 @@ export class Watchdog {
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private exitCode = 0;
+  /** This watchdog adopted a predecessor's servers. */
+  private isSuccessor = false;
   private resolveDone!: (code: number) => void;
   /** Resolves with the process exit code once the tree is stopped and cleaned. */
   readonly done: Promise<number>;
@@ -71,17 +76,77 @@ export class Watchdog {
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
-  async start(): Promise<void> {
-    this.events.emit('starting', { name: this.cfg.name, endpoint: this.cfg.endpoint, pid: process.pid });
-    this.ring = await createIpc(this.paths, this.cfg, this.events);
-    this.ring.epoch = this.epoch;
+  /** Starts a fresh tree, or adopts the live servers a dead predecessor left (`plan`). */
+  async start(plan: AdoptionPlan | null = null): Promise<void> {
+    this.events.emit('starting', { name: this.cfg.name, endpoint: this.cfg.endpoint, pid: process.pid, adopting: plan !== null });
+    if (plan) {
+      this.isSuccessor = true;
+      this.ring = plan.ring;
+      this.epoch = plan.ring.epoch;
+    } else {
+      this.ring = await createIpc(this.paths, this.cfg, this.events);
+      this.ring.epoch = this.epoch;
+    }
     await this.pinger.bind();
     await this.control.bind();
     this.timers.push(setInterval(() => this.pingAll(), this.cfg.pingIntervalMs));
     this.timers.push(setInterval(() => this.checkAlarms(), Math.max(20, Math.min(100, this.cfg.alarmMs / 10))));
     this.sampler.start();
-    this.primary = this.spawn('primary');
-    this.secondary = this.spawn('secondary');
+    if (plan) {
+      this.phase = 'failover';
+      this.serial(() => this.adopt(plan));
+    } else {
+      this.primary = this.spawn('primary');
+      this.secondary = this.spawn('secondary');
+      this.phase = 'running';
+    }
+    this.record();
+  }
+
+  /**
+   * Takes over a predecessor's servers without disturbing them: they keep serving while
+   * we learn their roles from their pongs, then finish whatever failover was under way.
+   */
+  private async adopt(plan: AdoptionPlan): Promise<void> {
+    const adopted = plan.children.map((rec) => {
+      const child = adoptServer(rec);
+      this.byToken.set(child.token, child);
+      void child.exited.then(() => this.onExit(child, null, null));
+      return child;
+    });
+    this.pingAll();
+    // Wait for every adopted server to answer once (a hung one is left to the alarm).
+    const deadline = Date.now() + this.cfg.alarmMs;
+    while (Date.now() < deadline && adopted.some((c) => c.state !== 'exited' && c.reportedRole === null)) {
+      await sleep(5);
+    }
+    const oldPid = plan.failover?.oldPid;
+    for (const c of adopted) {
+      const judged = oldPid === c.pid && c.state !== 'exited';
+      const stale = c.reportedRole === 'primary' && c.reportedEpoch !== null && c.reportedEpoch < this.epoch;
+      if (judged || stale) {
+        // The predecessor had already condemned it, or it is a fenced primary: finish the fencing.
+        c.state = 'stopping';
+        await killAndReap(c);
+        this.events.emit('fenced', { role: c.reportedRole ?? c.role, pid: c.pid, epoch: this.epoch });
+      }
+    }
+    const live = adopted.filter((c) => c.state !== 'exited' && c.state !== 'stopping');
+    for (const c of live) {
+      if (c.reportedRole) c.role = c.reportedRole;
+      this.events.emit('adopted', { role: c.role, pid: c.pid, epoch: this.epoch, answered: c.reportedRole !== null });
+    }
+    this.primary = live.find((c) => c.role === 'primary') ?? null;
+    this.secondary = live.find((c) => c.role === 'secondary') ?? null;
+    if (!this.primary) {
+      this.events.emit('detected', { role: 'primary', pid: oldPid ?? 0, epoch: this.epoch, cause: 'missing after adoption' });
+      await this.recover(plan.failover?.cause ?? 'adoption');
+      return;
+    }
+    if (!this.secondary) {
+      this.secondary = this.spawn('secondary');
+      this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
+    }
     this.phase = 'running';
     this.record();
   }
@@ -126,6 +191,9 @@ export class Watchdog {
         return;
       case 'pong': {
         child.lastPongAt = now;
+        child.reportedRole = m.role;
+        child.reportedEpoch = m.epoch;
+        if (m.role === 'secondary') child.synced = m.synced;
         const sent = this.pingSentAt.get(m.seq);
         if (sent !== undefined) child.rttMs = now - sent;
         child.commitSeq = m.commitSeq;
@@ -167,7 +235,9 @@ export class Watchdog {
     this.pingSentAt.set(seq, now);
     this.pingSentAt.delete(seq - 64);
     this.ring?.heartbeat(0, now);
-    for (const c of this.liveChildren()) {
+    // Every known server, including adopted ones whose role is not settled yet.
+    for (const c of this.byToken.values()) {
+      if (c.state === 'exited') continue;
       c.lastPingSentAt = now;
       this.pinger.send(c.token, { t: 'ping', seq, epoch: this.epoch });
     }
@@ -209,22 +279,28 @@ export class Watchdog {
   private async failover(old: Child, cause: string): Promise<void> {
     if (this.primary !== old || this.phase === 'stopping' || this.phase === 'stopped') return;
     this.phase = 'failover';
-    this.recordFailover('detected', old, cause);
+    this.recordFailover('detected', old.pid, cause);
     this.events.emit('detected', { role: 'primary', pid: old.pid, epoch: this.epoch, cause });
     // Fence: the old primary is dead and reaped before anyone else may serve.
     if (old.state !== 'exited') await killAndReap(old);
     this.events.emit('fenced', { role: 'primary', pid: old.pid, epoch: this.epoch });
     this.primary = null;
-    this.recordFailover('fenced', old, cause);
+    this.recordFailover('fenced', old.pid, cause);
     if (!this.policy.allow()) return this.giveUp(old);
     this.restarts.primary++;
-    this.epoch++;
+    await this.recover(cause, old.pid);
+  }
+
+  /** With no primary: bump the epoch, promote a synced standby or start a fresh primary, then a new standby. */
+  private async recover(cause: string, oldPid = 0): Promise<void> {
+    this.phase = 'failover';
+    this.epoch = Math.max(this.epoch, this.ring?.epoch ?? 0) + 1;
     if (this.ring) this.ring.epoch = this.epoch;
-    this.recordFailover('epoch-bumped', old, cause);
+    this.recordFailover('epoch-bumped', oldPid, cause);
 
     const sec = this.secondary;
     if (sec && sec.state === 'ready' && sec.synced) {
-      this.recordFailover('promoting', old, cause);
+      this.recordFailover('promoting', oldPid, cause);
       const ok = await this.promote(sec);
       if (ok) {
         sec.role = 'primary';
@@ -234,7 +310,7 @@ export class Watchdog {
         this.events.emit('promoted', { role: 'primary', pid: sec.pid, epoch: this.epoch, commitSeq: sec.commitSeq });
       }
     }
-    this.recordFailover('respawning', old, cause);
+    this.recordFailover('respawning', oldPid, cause);
     if (!this.primary) {
       // No standby could take over: a fresh primary rebuilds the state from the journal.
       const stale = this.secondary;
@@ -341,8 +417,10 @@ export class Watchdog {
     }
   }
 
-  private recordFailover(step: NonNullable<WatchdogState['failover']>['step'], old: Child, cause: string): void {
-    this.record({ step, oldPid: old.pid, cause });
+  private recordFailover(step: NonNullable<WatchdogState['failover']>['step'], oldPid: number, cause: string): void {
+    this.record({ step, oldPid, cause });
+    // Failure injection: die right after recording this step, to prove a successor finishes it.
+    if (process.env.OSPS_CHAOS_WATCHDOG_DIE_AT === step && !this.isSuccessor) process.kill(process.pid, 'SIGKILL');
   }
 
   // --- admin ----------------------------------------------------------------------

@@ -37,10 +37,16 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
   }
 }
 
+/** Alive and not a zombie (orphans re-parented to a pid 1 that never reaps stay zombies). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -66,6 +72,7 @@ export interface InstanceOptions {
   restartWindow?: number;
   extraArgs?: string[];
   port?: number;
+  env?: Record<string, string>;
 }
 
 export class Instance {
@@ -94,7 +101,7 @@ export class Instance {
     return ['--name', this.name, '--runtime-dir', this.runtimeRoot];
   }
 
-  async start(): Promise<void> {
+  async start(opts: { waitReady?: boolean } = {}): Promise<void> {
     const mark = this.events.length;
     const port = this.opts.port ?? (await freePort());
     this.endpoint = `tcp://127.0.0.1:${port}`;
@@ -110,7 +117,7 @@ export class Instance {
       '--restart-window', String(o.restartWindow ?? 60_000),
       ...(o.extraArgs ?? []),
     ];
-    this.proc = execa(process.execPath, args, { reject: false, buffer: false, stdin: 'ignore', cleanup: true, env: { OSPS_LOG: '', ...(process.env.OSPS_TEST_VERBOSE ? { OSPS_VERBOSE: '1' } : {}) } });
+    this.proc = execa(process.execPath, args, { reject: false, buffer: false, stdin: 'ignore', cleanup: true, env: { OSPS_LOG: '', ...(process.env.OSPS_TEST_VERBOSE ? { OSPS_VERBOSE: '1' } : {}), ...(o.env ?? {}) } });
     this.proc.stdout?.setEncoding('utf8');
     this.proc.stderr?.setEncoding('utf8');
     let partial = '';
@@ -123,7 +130,7 @@ export class Instance {
         const e = parseEvent(line);
         if (!e) continue;
         this.events.push(e);
-        if (e.pid && e.event === 'spawned') this.pids.add(Number(e.pid));
+        if (e.pid && (e.event === 'spawned' || e.event === 'adopted')) this.pids.add(Number(e.pid));
         if (e.event === 'starting' && e.pid) this.pids.add(Number(e.pid));
       }
     });
@@ -132,7 +139,18 @@ export class Instance {
       if (process.env.OSPS_TEST_VERBOSE) process.stderr.write(chunk);
     });
     if (this.proc.pid) this.pids.add(this.proc.pid);
+    if (opts.waitReady === false) return;
     await this.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 15_000, mark);
+  }
+
+  /** Pid of the current watchdog (the last one that announced itself). */
+  get watchdogPid(): number {
+    const starts = this.events.filter((e) => e.event === 'starting');
+    return Number(starts[starts.length - 1]?.pid ?? 0);
+  }
+
+  get launcherPid(): number {
+    return this.proc?.pid ?? 0;
   }
 
   /** Waits for an event matching `pred` that has not been seen before index `from`. */
