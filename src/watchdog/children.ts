@@ -30,6 +30,8 @@ export interface Child {
   helloAt: number | null;
   lastPongAt: number | null;
   lastPingSentAt: number | null;
+  /** When the oldest ping still without an answer was sent: the alarm runs from it. */
+  unansweredSince: number | null;
   rttMs: number | null;
   commitSeq: number;
   keys: number;
@@ -78,6 +80,7 @@ export function spawnServer(role: Role, cfg: Config & { dataDir: string }): Chil
     helloAt: null,
     lastPongAt: null,
     lastPingSentAt: null,
+    unansweredSince: null,
     rttMs: null,
     commitSeq: 0,
     keys: 0,
@@ -107,6 +110,7 @@ export function adoptServer(rec: { role: Role; pid: number; token: string; start
     // The alarm runs from adoption: a server hung before we came is caught one alarm later.
     lastPongAt: Date.now(),
     lastPingSentAt: null,
+    unansweredSince: null,
     rttMs: null,
     commitSeq: 0,
     keys: 0,

@@ -25,7 +25,7 @@ export function isAlive(pid: number): boolean {
 
 /** True when `pid` is alive and is still the process that had `startTime`. */
 export function isSameProcess(pid: number, startTime: number): boolean {
-  return processStartTime(pid) === startTime;
+  return processStartTime(pid) === startTime && processState(pid) !== 'Z';
 }
 
 export function processCmdline(pid: number): string[] {

@@ -191,6 +191,7 @@ export class Watchdog {
         return;
       case 'pong': {
         child.lastPongAt = now;
+        child.unansweredSince = null;
         child.reportedRole = m.role;
         child.reportedEpoch = m.epoch;
         if (m.role === 'secondary') child.synced = m.synced;
@@ -239,19 +240,25 @@ export class Watchdog {
     for (const c of this.byToken.values()) {
       if (c.state === 'exited') continue;
       c.lastPingSentAt = now;
+      c.unansweredSince ??= now;
       this.pinger.send(c.token, { t: 'ping', seq, epoch: this.epoch });
     }
   }
 
-  /** The alarm: no answer for `alarmMs` since the last one means hung. */
+  /**
+   * The alarm: a ping unanswered for `alarmMs` means hung (like alarm(3) armed at each ping).
+   * A server that never said hello gets `readyTimeoutMs` to come up instead.
+   */
   private checkAlarms(): void {
     if (this.phase !== 'running' && this.phase !== 'failover') return;
     const now = Date.now();
     for (const c of this.liveChildren()) {
       if (c.state === 'stopping') continue;
-      const silentFor = now - (c.lastPongAt ?? c.spawnedAt);
-      const limit = c.lastPongAt === null ? this.cfg.readyTimeoutMs : this.cfg.alarmMs;
-      if (silentFor <= limit) continue;
+      const starting = c.lastPongAt === null;
+      const since = starting ? c.spawnedAt : c.unansweredSince;
+      if (since === null) continue;
+      const silentFor = now - since;
+      if (silentFor <= (starting ? this.cfg.readyTimeoutMs : this.cfg.alarmMs)) continue;
       c.state = 'stopping';
       this.events.emit('ping-missed', { role: c.role, pid: c.pid, epoch: this.epoch, silentMs: silentFor });
       if (c === this.primary) this.serial(() => this.failover(c, 'hang'));

@@ -74,15 +74,15 @@ describe('supervising the supervisor', () => {
     // The adopted servers are no longer its children: a crash is still seen at once…
     const m2 = i.events.length;
     process.kill(primary, 'SIGKILL');
-    const detected = await i.waitEvent((e) => e.event === 'detected', 5000, m2);
+    const detected = await i.waitEvent((e) => e.event === 'detected', 10_000, m2);
     expect(detected.cause).toBe('crash');
-    await i.waitEvent((e) => e.event === 'promoted' && Number(e.pid) === secondary, 5000, m2);
+    await i.waitEvent((e) => e.event === 'promoted' && Number(e.pid) === secondary, 10_000, m2);
     // …and a hang by the alarm.
     const m3 = i.events.length;
     await i.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 10_000, m2);
     process.kill(secondary, 'SIGSTOP');
-    await i.waitEvent((e) => e.event === 'ping-missed' && Number(e.pid) === secondary, 5000, m3);
-    await i.waitEvent((e) => e.event === 'promoted', 5000, m3);
+    await i.waitEvent((e) => e.event === 'ping-missed' && Number(e.pid) === secondary, 10_000, m3);
+    await i.waitEvent((e) => e.event === 'promoted', 10_000, m3);
     await expect(c.get(l.acked[l.acked.length - 1] as string)).resolves.not.toBeNull();
   });
 
