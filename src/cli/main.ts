@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { OspsError } from '../errors.js';
 import { registerClientCommands } from './client-command.js';
+import { registerChaos } from './chaos-command.js';
 import { registerCleanup } from './cleanup-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
@@ -11,6 +12,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 // Errors that mean "you asked for something invalid" rather than "it failed".
 const USAGE_CODES = new Set(['USAGE', 'BAD_NAME', 'BAD_ENDPOINT', 'PATH_TOO_LONG']);
+// Everything else (NOT_RUNNING, NO_TARGET, ALREADY_RUNNING…) is "the operation failed": exit 1.
 
 export function buildProgram(): Command {
   const program = new Command('osps')
@@ -22,8 +24,13 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerCleanup(program);
   registerClientCommands(program);
-  program.exitOverride();
-  for (const c of program.commands) c.exitOverride();
+  registerChaos(program);
+  // Every level, so a usage error anywhere becomes exit 2 rather than commander's exit 1.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   return program;
 }
 

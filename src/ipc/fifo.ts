@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { FrameError, OspsError, isErrnoException } from '../errors.js';
 import { FrameDecoder, checkMaxFrameBytes, encodeFrame, encodeFrames } from './framing.js';
 
@@ -23,6 +22,8 @@ export async function makeFifo(path: string): Promise<void> {
   if (await lstatOrNull(path)) throw new OspsError('FIFO_EXISTS', `${path} already exists`, { path });
   try {
     // An explicit -m is applied after the umask, so the mode is exactly 0600.
+    // Loaded on first use: execa costs ~100 ms of start-up that the servers never need.
+    const { execa } = await import('execa');
     await execa('mkfifo', ['-m', '0600', '--', path]);
   } catch (err) {
     if (await lstatOrNull(path)) throw new OspsError('FIFO_EXISTS', `${path} already exists`, { path });

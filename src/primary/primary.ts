@@ -16,7 +16,7 @@ export interface PrimaryDeps {
   store: KvStore;
   epoch: number;
   journalFile: string;
-  onStandby: (state: Standby) => void;
+  onStandby: (state: Standby, peerPid: number) => void;
   /** Called when the shm epoch moved past ours: we have been fenced. */
   onFenced: () => void;
 }

@@ -34,7 +34,8 @@ export interface ReplicatorDeps {
   store: KvStore;
   epoch: number;
   journal: Journal;
-  onStandby: (state: Standby) => void;
+  /** `peerPid`: the standby this is about (the one lost, when `absent`). */
+  onStandby: (state: Standby, peerPid: number) => void;
 }
 
 /**
@@ -209,7 +210,7 @@ export class Replicator {
   private setStandby(s: Standby): void {
     if (this.standby === s) return;
     this.standby = s;
-    this.d.onStandby(s);
+    this.d.onStandby(s, this.standbyPid);
   }
 
   // --- the write path --------------------------------------------------------

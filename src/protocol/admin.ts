@@ -25,6 +25,7 @@ export interface InstanceStatus {
   standby: Standby;
   processes: ProcessStatus[];
   recentRestarts: number;
+  config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number };
   events: Array<Record<string, unknown>>;
 }
 

@@ -8,7 +8,7 @@ export type ServerToWatchdog =
   | { t: 'pong'; seq: number; role: Role; epoch: number; commitSeq: number; keys: number; standby: Standby; synced: boolean }
   | { t: 'ready'; role: Role; epoch: number }
   | { t: 'promoted'; epoch: number; commitSeq: number }
-  | { t: 'standby'; state: Standby; commitSeq: number }
+  | { t: 'standby'; state: Standby; commitSeq: number; peerPid: number }
   | { t: 'synced'; commitSeq: number }
   | { t: 'failed'; reason: string; code?: string };
 

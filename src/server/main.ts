@@ -18,6 +18,11 @@ const server = new Server({ cfg, role, token });
 process.on('SIGTERM', () => void server.stop());
 // The watchdog coordinates shutdown; a terminal's Ctrl-C reaches it, not us.
 process.on('SIGINT', () => {});
+// Failure injection (`osps chaos memory-hog`): grow RSS past the configured ceiling.
+const ballast: Buffer[] = [];
+process.on('SIGUSR2', () => {
+  ballast.push(Buffer.alloc(Number(process.env.OSPS_CHAOS_BALLAST_MB ?? 256) * 1024 * 1024, 1));
+});
 process.on('uncaughtException', (err) => {
   logLine(role, 'uncaught-exception', { error: err.stack ?? err.message });
   void server.exit(EXIT.INTERNAL, err.message);

@@ -71,7 +71,7 @@ export class Server {
       store: this.store,
       epoch: this.epoch,
       journalFile: journalFile(this.o.cfg.dataDir),
-      onStandby: (state: Standby) => this.control.send({ t: 'standby', state, commitSeq: this.store.seq }),
+      onStandby: (state: Standby, peerPid: number) => this.control.send({ t: 'standby', state, commitSeq: this.store.seq, peerPid }),
       onFenced: () => void this.exit(EXIT.FENCED, `fenced: shm epoch ${this.ring.epoch} is past ours (${this.epoch})`),
     });
     this.primary = primary;

@@ -15,6 +15,7 @@ export type EventName =
   | 'respawned'
   | 'adopted'
   | 'memory-ceiling'
+  | 'link-lost'
   | 'reclaimed'
   | 'give-up'
   | 'stopping'

@@ -213,10 +213,18 @@ export class Watchdog {
         child.commitSeq = m.commitSeq;
         this.events.emit('synced', { role: child.role, pid: child.pid, epoch: this.epoch, commitSeq: m.commitSeq });
         return;
-      case 'standby':
+      case 'standby': {
         child.standby = m.state;
         this.events.emit('standby', { role: child.role, pid: child.pid, epoch: this.epoch, standby: m.state });
+        const sec = this.secondary;
+        // The link broke but the standby lives on (a cut pipe): it cannot re-pair by itself, so replace it.
+        if (m.state === 'absent' && child === this.primary && sec && sec.pid === m.peerPid && sec.state === 'ready') {
+          sec.state = 'stopping';
+          this.events.emit('link-lost', { role: 'secondary', pid: sec.pid, epoch: this.epoch });
+          this.serial(() => this.replaceSecondary(sec, 'link lost'));
+        }
         return;
+      }
       case 'promoted':
         child.commitSeq = m.commitSeq;
         this.promoted.get(token)?.resolve(true);
@@ -247,14 +255,15 @@ export class Watchdog {
 
   /**
    * The alarm: a ping unanswered for `alarmMs` means hung (like alarm(3) armed at each ping).
-   * A server that never said hello gets `readyTimeoutMs` to come up instead.
+   * A server that is not ready yet gets `readyTimeoutMs` to come up instead.
    */
   private checkAlarms(): void {
     if (this.phase !== 'running' && this.phase !== 'failover') return;
     const now = Date.now();
     for (const c of this.liveChildren()) {
       if (c.state === 'stopping') continue;
-      const starting = c.lastPongAt === null;
+      // Until it is ready a server is loading (journal, snapshot): it gets readyTimeoutMs, not the alarm.
+      const starting = c.state === 'starting';
       const since = starting ? c.spawnedAt : c.unansweredSince;
       if (since === null) continue;
       const silentFor = now - since;
@@ -477,6 +486,12 @@ export class Watchdog {
       standby: this.primary?.standby ?? 'absent',
       processes: procs,
       recentRestarts: this.policy.recent,
+      config: {
+        pingIntervalMs: this.cfg.pingIntervalMs,
+        alarmMs: this.cfg.alarmMs,
+        memoryCeilingBytes: this.cfg.memoryCeilingBytes,
+        ringBytes: this.cfg.ringBytes,
+      },
       events: this.events.recent.slice(-20),
     };
   }

@@ -1,0 +1,54 @@
+import { Client } from '../client/client.js';
+import { ShmRing } from '../ipc/shm-ring.js';
+import { entryBytes } from '../ipc/shm-layout.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+
+const VALUE_BYTES = 256 * 1024;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Stalls the standby (SIGSTOP) and writes until the ring has no room for another entry.
+ * The primary must hold the rest back (or answer UNAVAILABLE at its deadline), never
+ * overwrite unread entries. With `forMs`, the standby resumes after that long; without,
+ * it stays stopped and the alarm replaces it.
+ */
+export async function fillRing(paths: RuntimePaths, endpoint: string, standbyPid: number, forMs?: number): Promise<string> {
+  const ring = ShmRing.attach(paths.shmName);
+  const client = new Client({ endpoint, requestTimeoutMs: 1000, deadlineMs: 30_000 });
+  const value = 'f'.repeat(VALUE_BYTES);
+  const perEntry = entryBytes(VALUE_BYTES + 128);
+  const maxWrites = Math.ceil(ring.capacity / VALUE_BYTES) + 8;
+  process.kill(standbyPid, 'SIGSTOP');
+  const writes: Promise<'ok' | string>[] = [];
+  let peak = 0;
+  const used = (): number => (ring.head - ring.tail) >>> 0;
+  try {
+    const deadline = Date.now() + 5000;
+    while (ring.capacity - used() >= perEntry && writes.length < maxWrites && Date.now() < deadline) {
+      for (let i = 0; i < 4; i++) {
+        writes.push(client.set(`chaos:fill-ring:${writes.length}`, value).then(() => 'ok', (e: Error) => e.message.split(':')[0] ?? 'error'));
+      }
+      await sleep(20);
+      peak = Math.max(peak, used());
+    }
+    peak = Math.max(peak, used());
+  } finally {
+    if (forMs !== undefined) {
+      await sleep(forMs);
+      try {
+        process.kill(standbyPid, 'SIGCONT');
+      } catch {
+        // fenced meanwhile
+      }
+    }
+  }
+  const outcomes = await Promise.all(writes);
+  await client.close();
+  const capacity = ring.capacity;
+  ring.detach();
+  const ok = outcomes.filter((o) => o === 'ok').length;
+  return `ring ${((100 * peak) / capacity).toFixed(0)}% full (${peak} of ${capacity} bytes) with ${writes.length} writes sent; ${ok} acknowledged, ${writes.length - ok} not`;
+}

@@ -1,0 +1,110 @@
+// A chaos-run client worker, run as its own process:
+//   node dist/chaos/worker.js --endpoint tcp://127.0.0.1:PORT --id N --seed S
+// (or OSPS_CHAOS_ENDPOINT / OSPS_CHAOS_WORKER / OSPS_CHAOS_SEED).
+// Closed loop, one op at a time, until SIGTERM/SIGINT or its stdin closes: set a fresh key
+// `w<id>:k<n>` to `v<n>`, incr `w<id>:ctr`, or get one of its own earlier keys. One JSON line
+// per completed op on stdout: {op, key, value?, result?, ok, code?, t0, t1}.
+import { Client } from '../client/client.js';
+import type { OpRecord } from './model.js';
+import { mulberry32 } from './model.js';
+
+/** How long a stop request lets the in-flight op finish before the client is closed under it. */
+const STOP_GRACE_MS = 2000;
+
+function arg(name: string, env: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+  return process.env[env];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function main(): Promise<number> {
+  const endpoint = arg('endpoint', 'OSPS_CHAOS_ENDPOINT');
+  const id = Number(arg('id', 'OSPS_CHAOS_WORKER') ?? '0');
+  const seed = Number(arg('seed', 'OSPS_CHAOS_SEED') ?? '1');
+  if (!endpoint || !Number.isSafeInteger(id) || id < 0 || !Number.isSafeInteger(seed)) {
+    process.stderr.write('usage: worker.js --endpoint ENDPOINT --id N --seed S\n');
+    return 2;
+  }
+  const rng = mulberry32(seed);
+  const newClient = (): Client => new Client({ endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 });
+  let client = newClient();
+
+  let stopping = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    // Let the op in flight finish; past the grace, closing the client rejects it (logged as CLOSED).
+    const c = client;
+    graceTimer = setTimeout(() => void c.close(), STOP_GRACE_MS);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdout.on('error', () => process.exit(1));
+  if (!process.stdin.isTTY) {
+    process.stdin.on('end', stop);
+    process.stdin.on('close', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
+
+  let n = 0;
+  while (!stopping) {
+    const r = rng();
+    const rec: OpRecord = { op: 'set', key: '', ok: false, t0: 0, t1: 0 };
+    let call: () => Promise<string | number | null>;
+    if (n === 0 || r < 0.45) {
+      rec.op = 'set';
+      rec.key = `w${id}:k${n}`;
+      rec.value = `v${n}`;
+      n++;
+      const { key, value } = rec as { key: string; value: string };
+      call = () => client.set(key, value);
+    } else if (r < 0.75) {
+      rec.op = 'incr';
+      rec.key = `w${id}:ctr`;
+      const key = rec.key;
+      call = () => client.incr(key);
+    } else {
+      rec.op = 'get';
+      rec.key = `w${id}:k${Math.floor(rng() * n)}`;
+      const key = rec.key;
+      call = () => client.get(key);
+    }
+    rec.t0 = Date.now();
+    try {
+      const result = await call();
+      rec.t1 = Date.now();
+      rec.ok = true;
+      if (rec.op !== 'set') rec.result = result;
+    } catch (err) {
+      rec.t1 = Date.now();
+      rec.ok = false;
+      rec.code = (err as { code?: string }).code ?? 'ERROR';
+    }
+    process.stdout.write(`${JSON.stringify(rec)}\n`);
+    if (!rec.ok && !stopping) {
+      // A client whose socket failed refuses everything at once: start a new one, and never spin.
+      if (rec.code === 'INTERNAL' || rec.code === 'CLOSED') {
+        await client.close();
+        client = newClient();
+      }
+      await sleep(20);
+    }
+  }
+  clearTimeout(graceTimer);
+  await client.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.stdout.write('', () => process.exit(code)),
+  (err: unknown) => {
+    process.stderr.write(`chaos worker: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

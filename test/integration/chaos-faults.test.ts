@@ -1,0 +1,245 @@
+// One test per `osps chaos <fault>`: the fault is injected through the CLI (or its script)
+// on a real tree under client load, and the expected outcome is checked.
+import { execa } from 'execa';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import { Instance, ROOT, isAlive, waitFor, type Event } from '../helpers/instance.js';
+
+let inst: Instance | null = null;
+let client: Client | null = null;
+
+afterEach(async () => {
+  await client?.close();
+  client = null;
+  if (inst) {
+    const { leftovers } = await inst.stopAndCheck();
+    await inst.destroy();
+    inst = null;
+    expect(leftovers).toEqual([]);
+  }
+});
+
+async function start(label: string, extraArgs: string[] = []): Promise<{ i: Instance; c: Client }> {
+  inst = new Instance(label, { pingInterval: 100, alarm: 700, extraArgs: ['--sample-interval', '200', ...extraArgs] });
+  await inst.start();
+  client = new Client({ endpoint: inst.endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 });
+  return { i: inst, c: client };
+}
+
+/** Writers that record what was acknowledged, and the errors a caller would have seen. */
+function load(c: Client) {
+  const acked: string[] = [];
+  const errors: string[] = [];
+  let running = true;
+  const loops = [0, 1].map(async (w) => {
+    let k = 0;
+    while (running) {
+      const key = `load-${w}-${k++}`;
+      try {
+        await c.set(key, key);
+        acked.push(key);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+  });
+  return {
+    acked,
+    errors,
+    async stopAndVerify() {
+      running = false;
+      await Promise.all(loops);
+      for (const k of acked) expect(await c.get(k)).toBe(k);
+      expect(errors).toEqual([]);
+    },
+  };
+}
+
+async function chaos(i: Instance, args: string[]) {
+  const r = await i.cli(['chaos', ...args, ...i.instanceArgs, '--json']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { fault: string; role: string; pid: number; detail: string };
+}
+
+const inSyncAfter = (i: Instance, mark: number, timeoutMs = 15_000): Promise<Event> =>
+  i.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', timeoutMs, mark);
+
+const promotedSince = (i: Instance, mark: number): boolean => i.events.slice(mark).some((e) => e.event === 'promoted');
+
+describe('osps chaos <fault>', () => {
+  it('help lists every fault', async () => {
+    const i = new Instance('help');
+    const r = await i.cli(['chaos', '--help']);
+    for (const f of ['kill-primary', 'kill-secondary', 'kill-watchdog', 'kill-launcher', 'hang-primary', 'hang-secondary', 'pause', 'cut-pipe', 'corrupt-shm', 'fill-ring', 'memory-hog', 'run']) {
+      expect(r.stdout).toContain(f);
+    }
+    await i.destroy();
+  });
+
+  it('kill-primary (through scripts/chaos/kill-primary.sh): failover, nothing lost', async () => {
+    const { i, c } = await start('c-killp');
+    const l = load(c);
+    await waitFor('load', () => l.acked.length > 50);
+    const old = i.currentPid('primary');
+    const mark = i.events.length;
+    const r = await execa(path.join(ROOT, 'scripts', 'chaos', 'kill-primary.sh'), [i.name, '--runtime-dir', i.runtimeRoot], { reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`kill-primary: primary pid ${old}: SIGKILL`);
+    await i.waitEvent((e) => e.event === 'promoted', 10_000, mark);
+    await inSyncAfter(i, mark);
+    await l.stopAndVerify();
+  });
+
+  it('kill-secondary: replaced and resynced, no failover', async () => {
+    const { i, c } = await start('c-kills');
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['kill-secondary']);
+    expect(rec.role).toBe('secondary');
+    await i.waitEvent((e) => e.event === 'respawned' && e.role === 'secondary', 10_000, mark);
+    await inSyncAfter(i, mark);
+    expect(promotedSince(i, mark)).toBe(false);
+    await l.stopAndVerify();
+  });
+
+  it('kill-watchdog: adopted, no failover, no client error', async () => {
+    const { i, c } = await start('c-killw');
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['kill-watchdog']);
+    expect(isAlive(rec.pid)).toBe(false);
+    await i.waitEvent((e) => e.event === 'adopted' && e.role === 'primary', 10_000, mark);
+    const n = l.acked.length;
+    await waitFor('load after adoption', () => l.acked.length > n + 50, 10_000);
+    expect(promotedSince(i, mark)).toBe(false);
+    await l.stopAndVerify();
+  });
+
+  it('kill-launcher: the watchdog keeps the instance serving; stop still stops it', async () => {
+    const { i, c } = await start('c-killl');
+    const rec = await chaos(i, ['kill-launcher']);
+    expect(rec.pid).toBe(i.launcherPid);
+    await waitFor('launcher gone', () => !isAlive(rec.pid));
+    await c.set('after', 'launcher');
+    expect(await c.get('after')).toBe('launcher');
+    const r = await i.cli(['stop', ...i.instanceArgs]);
+    expect(r.exitCode).toBe(0);
+    await i.cli(['cleanup', ...i.instanceArgs]);
+  });
+
+  it('hang-primary: fenced and replaced once past the alarm; it never answers again', async () => {
+    const { i, c } = await start('c-hangp');
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['hang-primary']);
+    await i.waitEvent((e) => e.event === 'ping-missed' && Number(e.pid) === rec.pid, 10_000, mark);
+    await i.waitEvent((e) => e.event === 'promoted', 10_000, mark);
+    expect(isAlive(rec.pid)).toBe(false);
+    await inSyncAfter(i, mark);
+    await l.stopAndVerify();
+  });
+
+  it('hang-secondary --for longer than the alarm: replaced; the primary keeps serving', async () => {
+    const { i, c } = await start('c-hangs');
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['hang-secondary', '--for', '1500']);
+    expect(rec.detail).toMatch(/gone before SIGCONT|continued/);
+    await i.waitEvent((e) => e.event === 'ping-missed' && Number(e.pid) === rec.pid, 10_000, mark);
+    await inSyncAfter(i, mark);
+    expect(promotedSince(i, mark)).toBe(false);
+    await l.stopAndVerify();
+  });
+
+  it('pause: shorter than the alarm, no failover, nothing lost', async () => {
+    const { i, c } = await start('c-pause');
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['pause', '--for', '300']);
+    expect(rec.detail).toBe('stopped for 300 ms, then continued');
+    const n = l.acked.length;
+    await waitFor('load after pause', () => l.acked.length > n + 50, 10_000);
+    expect(i.events.slice(mark).some((e) => ['ping-missed', 'promoted', 'fenced'].includes(e.event))).toBe(false);
+    await l.stopAndVerify();
+  });
+
+  it('pause refuses a duration that is not shorter than the alarm', async () => {
+    const { i } = await start('c-pause-long');
+    const r = await i.cli(['chaos', 'pause', '--for', '5000', ...i.instanceArgs]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/not shorter than the 700 ms alarm/);
+  });
+
+  for (const pipe of ['s2p', 'p2s'] as const) {
+    it(`cut-pipe --pipe ${pipe}: both sides notice, the watchdog re-pairs them, nothing lost`, async () => {
+      const { i, c } = await start(`c-cut-${pipe}`);
+      const l = load(c);
+      const sec = i.currentPid('secondary');
+      const mark = i.events.length;
+      await chaos(i, ['cut-pipe', '--pipe', pipe]);
+      // The primary reports its standby gone; the old secondary is replaced by a new one.
+      await i.waitEvent((e) => e.event === 'standby' && e.standby === 'absent', 10_000, mark);
+      await i.waitEvent((e) => e.event === 'respawned' && e.role === 'secondary', 10_000, mark);
+      await inSyncAfter(i, mark);
+      expect(isAlive(sec)).toBe(false);
+      expect(promotedSince(i, mark)).toBe(false);
+      await l.stopAndVerify();
+    });
+  }
+
+  it('corrupt-shm: the standby detects the damaged entry, never applies it, and is resynced', async () => {
+    const { i, c } = await start('c-corrupt');
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['corrupt-shm']);
+    expect(rec.detail).toMatch(/flipped payload byte .*our write was acknowledged/);
+    const exited = await i.waitEvent((e) => e.event === 'exited' && e.role === 'secondary', 10_000, mark);
+    expect(exited.cause).toMatch(/RING_CORRUPT/);
+    await inSyncAfter(i, mark);
+    expect(promotedSince(i, mark)).toBe(false);
+    await l.stopAndVerify();
+  });
+
+  it('fill-ring --for: backpressure while the standby is stalled, then every write completes', async () => {
+    const { i, c } = await start('c-fill', ['--ring-bytes', String(4 * 1024 * 1024)]);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['fill-ring', '--for', '300']);
+    expect(rec.detail).toMatch(/ring (9\d|100)% full/);
+    expect(rec.detail).toMatch(/; (\d+) acknowledged, 0 not$/);
+    // Never overwritten: the standby read every entry intact (no corruption exit), no failover.
+    const exits = i.events.slice(mark).filter((e) => e.event === 'exited');
+    expect(exits, JSON.stringify(i.events.slice(mark))).toEqual([]);
+    expect(promotedSince(i, mark)).toBe(false);
+    expect(await c.get('chaos:fill-ring:0')).toHaveLength(256 * 1024);
+  });
+
+  it('fill-ring with the standby left stalled: it is replaced by the alarm and the writes complete', async () => {
+    const { i, c } = await start('c-fill-stall', ['--ring-bytes', String(4 * 1024 * 1024)]);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['fill-ring']);
+    expect(rec.detail).toMatch(/, 0 not$/);
+    await i.waitEvent((e) => e.event === 'ping-missed' && e.role === 'secondary', 10_000, mark);
+    await inSyncAfter(i, mark);
+    expect(await c.get('chaos:fill-ring:1')).toHaveLength(256 * 1024);
+  });
+
+  it('memory-hog: the primary over the ceiling is restarted through a failover, nothing lost', async () => {
+    const { i, c } = await start('c-hog', ['--memory-ceiling', '150']);
+    const l = load(c);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['memory-hog']);
+    await i.waitEvent((e) => e.event === 'memory-ceiling' && Number(e.pid) === rec.pid, 10_000, mark);
+    await i.waitEvent((e) => e.event === 'promoted', 10_000, mark);
+    await inSyncAfter(i, mark);
+    await l.stopAndVerify();
+  });
+
+  it('memory-hog without a configured ceiling is refused with one line', async () => {
+    const { i } = await start('c-hog-off');
+    const r = await i.cli(['chaos', 'memory-hog', ...i.instanceArgs]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/no memory ceiling/);
+  });
+});
