@@ -1,6 +1,7 @@
 // `npm run bench`: runs each benchmark RUNS times (default 3) and prints every run plus medians.
 import { benchIpc } from './ipc.mjs';
 import { benchPair } from './pair.mjs';
+import { benchSupervisor } from './supervisor.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.argv[2];
@@ -37,3 +38,4 @@ async function many(name, fn) {
 
 if (!only || only === 'ipc') await many('ipc (ring + FIFO vs zeromq ipc:// echo)', benchIpc);
 if (!only || only === 'pair') await many('supervised pair', benchPair);
+if (!only || only === 'supervisor') await many('supervising the supervisor', benchSupervisor);

@@ -34,6 +34,12 @@ export async function waitFor(what, fn, timeoutMs = 10_000) {
   }
 }
 
+// A pid of 0 or 1 passed to process.kill would signal a whole process group or init.
+function positive(pid) {
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid known (got ${pid})`);
+  return pid;
+}
+
 /** A running tree: events parsed from the launcher's stdout, with their arrival times. */
 export class Tree {
   constructor(label, extraArgs = []) {
@@ -56,7 +62,8 @@ export class Tree {
       const lines = partial.split('\n');
       partial = lines.pop();
       for (const line of lines) {
-        const m = /^\S+ (\S+)(.*)$/.exec(line);
+        // Event lines only (`HH:MM:SS.mmm event k=v …`), not the launcher's `osps: …` lines.
+        const m = /^\d\d:\d\d:\d\d\.\d{3} (\S+)(.*)$/.exec(line);
         if (!m) continue;
         const e = { event: m[1], at: performance.now() };
         for (const kv of m[2].matchAll(/ (\w+)=(\S*)/g)) e[kv[1]] = kv[2];
@@ -74,11 +81,12 @@ export class Tree {
   pid(role) {
     let pid = 0;
     for (const e of this.events) if (['spawned', 'respawned', 'promoted'].includes(e.event) && e.role === role) pid = Number(e.pid);
-    return pid;
+    return positive(pid);
   }
 
   get watchdogPid() {
-    return Number(this.events.find((e) => e.event === 'starting')?.pid ?? 0);
+    const starts = this.events.filter((e) => e.event === 'starting');
+    return positive(Number(starts.at(-1)?.pid));
   }
 
   async stop() {

@@ -25,6 +25,8 @@ export interface ChaosOptions {
   alarmMs?: number;
   pingIntervalMs?: number;
   keepTmp?: boolean;
+  /** Stop injecting once the run has taken this long (the report then says how far it got). */
+  timeBudgetMs?: number;
 }
 
 export interface FaultResult {
@@ -312,14 +314,22 @@ interface Recovery {
   why: string;
 }
 
+/** What the watchdog last said about the tree, for the evidence of a fault never recovered from. */
+let lastStatusLine = '';
+
 /** Served again, with a ready primary and a ready, in-sync standby, according to the watchdog. */
 async function steady(paths: RuntimePaths, primaryPid: number): Promise<boolean> {
   try {
     const s = await liveStatus(paths);
     const p = s.processes.find((x) => x.role === 'primary');
     const sec = s.processes.find((x) => x.role === 'secondary');
+    lastStatusLine =
+      `status: phase ${s.phase}, epoch ${s.epoch}, standby ${s.standby}; ` +
+      s.processes.map((x) => `${x.role} ${x.pid} ${x.state}`).join(', ') +
+      ` (the events say the primary is ${primaryPid})`;
     return s.phase === 'running' && s.standby === 'in-sync' && p?.state === 'ready' && p.pid === primaryPid && sec?.state === 'ready';
-  } catch {
+  } catch (err) {
+    lastStatusLine = `status: ${err instanceof Error ? err.message : String(err)}`;
     return false;
   }
 }
@@ -380,7 +390,8 @@ async function waitRecovered(
       return { recoveredAt: null, endIndex: tree.events.length, detection: detectionOf(), why: `the launcher exited (code ${tree.exited.code})` };
     }
     if (Date.now() > deadline) {
-      const why = mustAct && !acted ? 'the watchdog never reacted' : 'no ready primary with an in-sync standby';
+      if (resolvedAt === null) await steady(paths, primary);
+      const why = `${mustAct && !acted ? 'the watchdog never reacted' : 'no ready primary with an in-sync standby'} (${lastStatusLine})`;
       return { recoveredAt: null, endIndex: tree.events.length, detection: detectionOf(), why };
     }
     await sleep(25);
@@ -444,13 +455,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await sleep(LOAD_BEFORE_FAULTS_MS);
 
     // Events between one fault's recovery and the next injection: nothing may be replaced there.
-    let gapStart = tree.events.length;
+    let gapStart = runMark;
     const checkGap = async (label: string): Promise<boolean> => {
       const gap = tree.events.slice(gapStart);
-      if (!gap.some((e) => isTrouble(e) || e.event === 'adopted')) return true;
       const base = gap[0]?.at ?? Date.now();
+      // Always settle first: the next fault must find a ready primary and a ready, in-sync standby.
       const r = await waitRecovered(tree, paths, { fault: null, endedAt: Date.now() }, gapStart, false);
       const all = tree.events.slice(gapStart, r.endIndex);
+      if (!all.some((e) => isTrouble(e) || e.event === 'adopted')) {
+        if (r.recoveredAt !== null) return true;
+        unserved++;
+        evidence.push(`unserved ${label}: ${r.why} within ${RECOVERY_BUDGET_MS} ms`);
+        return false;
+      }
       const restarts = all.filter((e) => e.event === 'spawned').length;
       const failovers = all.filter(isFailover).length;
       needlessRestarts += restarts;
@@ -470,6 +487,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const kind = kindOf(fault, fo);
       const expectedFailover = expectsFailover(fault, fo, alarmMs);
       if (!(await checkGap(i === 0 ? 'before fault 1' : `between faults ${i} and ${i + 1}`))) break;
+      if (opts.timeBudgetMs !== undefined && Date.now() - began > opts.timeBudgetMs) {
+        evidence.push(`time budget: ${Math.round(opts.timeBudgetMs / 1000)} s spent after ${i} faults (recoveries took ${faults.map((f) => f.recoveryMs ?? '-').join(', ')} ms)`);
+        break;
+      }
       const mark = tree.events.length;
       let rec: FaultRecord;
       try {

@@ -68,14 +68,18 @@ export function spawnServer(role: Role, cfg: Config & { dataDir: string }): Chil
   });
   // execa's result promise is awaited via `exited`; this keeps a rejection from being unhandled.
   handle.catch(() => {});
+  return { ...freshChild(role, pid, token, processStartTime(pid), exited), handle };
+}
+
+function freshChild(role: Role, pid: number, token: string, startTime: number | null, exited: Promise<ExitInfo>): Child {
   return {
     role,
     pid,
     token,
-    startTime: processStartTime(pid),
+    startTime,
     spawnedAt: Date.now(),
     state: 'starting',
-    handle,
+    handle: null,
     exited,
     helloAt: null,
     lastPongAt: null,
@@ -97,32 +101,12 @@ export function spawnServer(role: Role, cfg: Config & { dataDir: string }): Chil
 
 /** A server recorded by a previous watchdog, verified by pid and start time; we watch it via /proc. */
 export function adoptServer(rec: { role: Role; pid: number; token: string; startTime: number | null }): Child {
-  return {
-    role: rec.role,
-    pid: rec.pid,
-    token: rec.token,
-    startTime: rec.startTime,
-    spawnedAt: Date.now(),
-    state: 'ready',
-    handle: null,
-    exited: watchForeignExit(rec.pid),
-    helloAt: Date.now(),
-    // The alarm runs from adoption: a server hung before we came is caught one alarm later.
-    lastPongAt: Date.now(),
-    lastPingSentAt: null,
-    unansweredSince: null,
-    rttMs: null,
-    commitSeq: 0,
-    keys: 0,
-    standby: 'absent',
-    synced: false,
-    cpu: null,
-    rss: null,
-    lastFailure: null,
-    lastFailureCode: null,
-    reportedRole: null,
-    reportedEpoch: null,
-  };
+  const child = freshChild(rec.role, rec.pid, rec.token, rec.startTime, watchForeignExit(rec.pid));
+  child.state = 'ready';
+  child.helloAt = Date.now();
+  // The alarm runs from adoption: a server hung before we came is caught one alarm later.
+  child.lastPongAt = Date.now();
+  return child;
 }
 
 /** SIGKILL and wait until the kernel has reaped it: a fenced process must be gone, not dying. */

@@ -20,6 +20,9 @@ export const EXIT_GAVE_UP = 3;
 export const EXIT_START_FAILED = 4;
 
 type Cfg = Config & { dataDir: string };
+
+/** Ping period while learning adopted servers' roles (faster than the steady ping). */
+const ADOPTION_PING_MS = 50;
 type Deferred = { promise: Promise<boolean>; resolve: (ok: boolean) => void };
 
 function deferred(): Deferred {
@@ -114,10 +117,15 @@ export class Watchdog {
       void child.exited.then(() => this.onExit(child, null, null));
       return child;
     });
-    this.pingAll();
-    // Wait for every adopted server to answer once (a hung one is left to the alarm).
+    // Wait for every adopted server to answer once (a hung one is left to the alarm). Their
+    // DEALERs reconnect within ~200 ms and a ping sent before that is dropped: ping often.
     const deadline = Date.now() + this.cfg.alarmMs;
+    let lastPing = 0;
     while (Date.now() < deadline && adopted.some((c) => c.state !== 'exited' && c.reportedRole === null)) {
+      if (Date.now() - lastPing >= ADOPTION_PING_MS) {
+        this.pingAll();
+        lastPing = Date.now();
+      }
       await sleep(5);
     }
     const oldPid = plan.failover?.oldPid;

@@ -6,6 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { Client } from '../../src/client/client.js';
 import { runtimePaths, type RuntimePaths } from '../../src/runtime/paths.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -111,7 +113,7 @@ export class Instance {
       '--data-dir', this.dataDir,
       '--endpoint', this.endpoint,
       '--ping-interval', String(o.pingInterval ?? 100),
-      '--alarm', String(o.alarm ?? 600),
+      '--alarm', String(o.alarm ?? 1000),
       '--orphan-timeout', String(o.orphanTimeout ?? 3000),
       '--max-restarts', String(o.maxRestarts ?? 20),
       '--restart-window', String(o.restartWindow ?? 60_000),
@@ -206,4 +208,13 @@ export class Instance {
     fs.rmSync(`/dev/shm${this.paths.shmName}`, { force: true });
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
+}
+
+/** afterEach body: close the client, stop the tree, and fail the test if anything is left. */
+export async function teardown(inst: Instance | null, client: Client | null): Promise<void> {
+  await client?.close();
+  if (!inst) return;
+  const { leftovers } = await inst.stopAndCheck();
+  await inst.destroy();
+  expect(leftovers).toEqual([]);
 }

@@ -1,20 +1,15 @@
 // Start, status and the three ways to stop; the real 3 s default alarm.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { Instance, isAlive, waitFor } from '../helpers/instance.js';
+import { Instance, isAlive, waitFor, teardown } from '../helpers/instance.js';
 
 let inst: Instance | null = null;
 let client: Client | null = null;
 
 afterEach(async () => {
-  await client?.close();
+  await teardown(inst, client);
+  inst = null;
   client = null;
-  if (inst) {
-    const { leftovers } = await inst.stopAndCheck();
-    await inst.destroy();
-    inst = null;
-    expect(leftovers).toEqual([]);
-  }
 });
 
 describe('lifecycle', () => {

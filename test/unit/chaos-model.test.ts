@@ -97,6 +97,27 @@ describe('chaos model', () => {
     expect(r.lost).toBe(0);
   });
 
+  it('one duplicate execution is one wrong read, however many incrs follow it', () => {
+    const h = history();
+    h.incr('w0:ctr', 1);
+    h.incr('w0:ctr', 3);
+    h.incr('w0:ctr', 4);
+    h.incr('w0:ctr', 5);
+    const r = checkHistory(h.ops, { 'w0:ctr': '5' });
+    expect(r).toMatchObject({ wrongReads: 1, duplicated: 1, lost: 0 });
+    expect(r.details[0]).toMatch(/executed more often than attempted/);
+  });
+
+  it('an unacknowledged incr in between may or may not have applied', () => {
+    for (const next of [2, 3]) {
+      const h = history();
+      h.incr('w0:ctr', 1);
+      h.incr('w0:ctr', null, false);
+      h.incr('w0:ctr', next);
+      expect(checkHistory(h.ops, { 'w0:ctr': String(next) })).toMatchObject({ wrongReads: 0, duplicated: 0, lost: 0 });
+    }
+  });
+
   it('an unacknowledged set may or may not have applied', () => {
     const h = history();
     h.set('w0:k0', 'v0');
