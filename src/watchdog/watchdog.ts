@@ -213,6 +213,8 @@ export class Watchdog {
       case 'ready':
         child.state = 'ready';
         child.lastPongAt = now;
+        // Pings sent while it was loading do not count against the alarm: it starts now.
+        child.unansweredSince = null;
         this.events.emit('ready', { role: m.role, pid: child.pid, epoch: this.epoch });
         this.readyWaiters.get(token)?.resolve(true);
         return;
