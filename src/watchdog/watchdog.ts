@@ -435,7 +435,11 @@ export class Watchdog {
         epoch: this.epoch,
         phase: this.phase,
         failover,
-        children: this.liveChildren().map((c) => ({ role: c.role, pid: c.pid, token: c.token, startTime: c.startTime })),
+        // Every process we know of, including one spawned a moment ago and not yet assigned a
+        // role slot: a successor must adopt (or fence) it, never leave it running unseen.
+        children: [...this.byToken.values()]
+          .filter((c) => c.state !== 'exited')
+          .map((c) => ({ role: c.role, pid: c.pid, token: c.token, startTime: c.startTime })),
         updatedAt: new Date().toISOString(),
       });
     } catch {
