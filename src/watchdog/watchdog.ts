@@ -146,6 +146,13 @@ export class Watchdog {
     }
     this.primary = live.find((c) => c.role === 'primary') ?? null;
     this.secondary = live.find((c) => c.role === 'secondary') ?? null;
+    // One of each role at most: an extra (a replacement spawned just before our predecessor
+    // died) would fight the adopted one for the FIFOs, so it is fenced.
+    for (const extra of live.filter((c) => c !== this.primary && c !== this.secondary)) {
+      extra.state = 'stopping';
+      await killAndReap(extra);
+      this.events.emit('fenced', { role: extra.role, pid: extra.pid, epoch: this.epoch, cause: 'duplicate after adoption' });
+    }
     if (!this.primary) {
       this.events.emit('detected', { role: 'primary', pid: oldPid ?? 0, epoch: this.epoch, cause: 'missing after adoption' });
       await this.recover(plan.failover?.cause ?? 'adoption');
