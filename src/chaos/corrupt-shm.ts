@@ -1,10 +1,32 @@
 import { Client } from '../client/client.js';
 import { ShmRing } from '../ipc/shm-ring.js';
-import { DATA_OFFSET, ENTRY_HEADER_BYTES, WRAP_MARKER } from '../ipc/shm-layout.js';
+import { DATA_OFFSET, ENTRY_HEADER_BYTES, Ent, WRAP_MARKER, entryBytes } from '../ipc/shm-layout.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Buffer offset of the newest published entry: our own write, appended after the standby was
+ * stopped, so certainly unread (the entry at tail may already be read, just not released).
+ */
+function lastPublishedEntry(ring: ShmRing): number | null {
+  const buf = ring.rawBuffer;
+  const mask = ring.capacity - 1;
+  let pos = ring.tail;
+  let last: number | null = null;
+  // Bounded: a walk that misses head (the ring moved under us) gives up instead of spinning.
+  for (let steps = 0; pos !== ring.head && steps < ring.capacity / ENTRY_HEADER_BYTES; steps++) {
+    const off = DATA_OFFSET + (pos & mask);
+    if (buf.readUInt32LE(off) === WRAP_MARKER) {
+      pos = (pos + (ring.capacity - (pos & mask))) >>> 0;
+      continue;
+    }
+    last = off;
+    pos = (pos + entryBytes(buf.readUInt32LE(off + Ent.LENGTH))) >>> 0;
+  }
+  return last;
 }
 
 /**
@@ -23,13 +45,13 @@ export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, 
     const deadline = Date.now() + 2000;
     while (ring.head === ring.tail && Date.now() < deadline) await sleep(1);
     if (ring.head !== ring.tail) {
-      const buf = ring.rawBuffer;
-      let off = DATA_OFFSET + (ring.tail & (ring.capacity - 1));
-      // The first unread entry may sit after a WRAP marker, at the start of the ring.
-      if (buf.readUInt32LE(off) === WRAP_MARKER) off = DATA_OFFSET;
-      const target = off + ENTRY_HEADER_BYTES;
-      buf[target] = (buf[target] as number) ^ 0xff;
-      detail = `flipped payload byte at ring offset ${target - DATA_OFFSET}`;
+      const target = lastPublishedEntry(ring);
+      if (target !== null) {
+        const buf = ring.rawBuffer;
+        const at = target + ENTRY_HEADER_BYTES;
+        buf[at] = (buf[at] as number) ^ 0xff;
+        detail = `flipped payload byte at ring offset ${at - DATA_OFFSET}`;
+      }
     }
   } finally {
     process.kill(standbyPid, 'SIGCONT');

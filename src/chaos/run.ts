@@ -80,6 +80,8 @@ export interface ChaosReport {
   failovers: { observed: number; expected: number; missed: number };
   /** Faults not recovered from within the recovery budget. */
   unserved: number;
+  /** Faults that promise a visible reaction (a replacement, a failover) but got none. */
+  undetected: number;
   leaked: string[];
   orphans: number[];
   ok: boolean;
@@ -312,6 +314,8 @@ interface Recovery {
   endIndex: number;
   detection: TreeEvent | null;
   why: string;
+  /** The fault called for a reaction, none came, and the tree looks healthy. */
+  undetected?: boolean;
 }
 
 /** What the watchdog last said about the tree, for the evidence of a fault never recovered from. */
@@ -390,7 +394,12 @@ async function waitRecovered(
       return { recoveredAt: null, endIndex: tree.events.length, detection: detectionOf(), why: `the launcher exited (code ${tree.exited.code})` };
     }
     if (Date.now() > deadline) {
-      if (resolvedAt === null) await steady(paths, primary);
+      const healthy = await steady(paths, primary);
+      if (mustAct && !acted && healthy) {
+        // Served throughout, but the fault had none of the effects it promises: a fault that
+        // silently did nothing (or damage nobody noticed) is a finding of its own.
+        return { recoveredAt: null, endIndex: tree.events.length, detection: detectionOf(), why: `the watchdog never reacted (${lastStatusLine})`, undetected: true };
+      }
       const why = `${mustAct && !acted ? 'the watchdog never reacted' : 'no ready primary with an in-sync standby'} (${lastStatusLine})`;
       return { recoveredAt: null, endIndex: tree.events.length, detection: detectionOf(), why };
     }
@@ -447,6 +456,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let missedFailovers = 0;
   const plan = planFaults(opts.seed, opts.faults, alarmMs);
   let needlessRestarts = 0;
+  let undetected = 0;
   try {
     say(opts, `instance ${name} on ${endpoint} (seed ${opts.seed}, ${opts.faults} faults, ${clients} clients, alarm ${alarmMs} ms)`);
     await tree.start();
@@ -546,7 +556,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           `detected ${result.detectionMs ?? '-'} ms, recovered ${result.recoveryMs ?? '-'} ms${result.failover ? ', failover' : ''}` +
           `${restarts > allowed ? `, ${restarts - allowed} needless restart(s)` : ''}`,
       );
-      if (r.recoveredAt === null) {
+      if (r.undetected) {
+        undetected++;
+        evidence.push(`undetected: ${who}: ${r.why} within ${RECOVERY_BUDGET_MS} ms; events: ${shown.join(' ') || 'none'}`);
+      } else if (r.recoveredAt === null) {
         unserved++;
         evidence.push(`unserved: ${who}: ${r.why} within ${RECOVERY_BUDGET_MS} ms; events: ${shown.join(' ') || 'none'}`);
         // The tree is not in a state a next fault could be judged from: stop injecting.
@@ -637,6 +650,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   if (needlessFailovers > 0) violations.push(`needlessFailovers: ${needlessFailovers} failovers no fault called for`);
   if (needlessRestarts > 0) violations.push(`needlessRestarts: ${needlessRestarts} servers replaced that no fault called for`);
   if (missedFailovers > 0) violations.push(`missedFailovers: ${missedFailovers} faults that call for a failover recovered without one`);
+  if (undetected > 0) violations.push(`undetected: ${undetected} faults that should have been detected passed unnoticed`);
   if (unserved > 0) violations.push(`unserved: ${unserved} faults not recovered within ${RECOVERY_BUDGET_MS / 1000} s`);
   if (faults.length < plan.length) violations.push(`incomplete: ${faults.length} of ${plan.length} faults injected`);
   if (history.acknowledged === 0) violations.push('acknowledged: no write was acknowledged during the run');
@@ -669,6 +683,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     needlessRestarts,
     failovers: { observed: failoversObserved, expected, missed: missedFailovers },
     unserved,
+    undetected,
     leaked,
     orphans,
     ok: violations.length === 0,
@@ -717,6 +732,7 @@ export function printReport(report: ChaosReport, json: boolean, out: NodeJS.Writ
     ['needless failovers', report.needlessFailovers],
     ['needless restarts', report.needlessRestarts],
     ['unserved faults', report.unserved],
+    ['undetected faults', report.undetected],
     ['leaked', report.leaked.length],
     ['orphans', report.orphans.length],
   ];

@@ -25,8 +25,21 @@ export class ClientEndpoint {
     this.out = new SendQueue(this.socket);
   }
 
-  async bind(): Promise<void> {
-    await this.socket.bind(this.endpoint);
+  /**
+   * `retryMs` > 0 (promotion): the fenced primary is dead, but the kernel may still be closing
+   * its listening socket for a moment, so EADDRINUSE is retried until then.
+   */
+  async bind(retryMs = 0): Promise<void> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      try {
+        await this.socket.bind(this.endpoint);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EADDRINUSE' || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     void this.receiveLoop();
   }
 

@@ -54,8 +54,8 @@ export class Primary {
   }
 
   /** Binds the client endpoint first: if it is taken, nothing else has been touched. */
-  async start(): Promise<void> {
-    await this.endpoint.bind();
+  async start(bindRetryMs = 0): Promise<void> {
+    await this.endpoint.bind(bindRetryMs);
     this.replicator.start();
   }
 

@@ -23,9 +23,8 @@ interface InFlight {
   waiters: Waiter[];
 }
 
-type Queued =
-  | { kind: 'write'; req: Request; waiter: Waiter }
-  | { kind: 'snapshot'; payload: Buffer };
+type QueuedWrite = { kind: 'write'; req: Request; waiters: Waiter[] };
+type Queued = QueuedWrite | { kind: 'snapshot'; payload: Buffer };
 
 export interface ReplicatorDeps {
   cfg: Config;
@@ -58,6 +57,8 @@ export class Replicator {
   private inflight: InFlight[] = [];
   private inflightHead = 0;
   private readonly byId = new Map<string, InFlight>();
+  /** Writes waiting for ring space, by id: a retry joins the waiting copy instead of queueing another. */
+  private readonly queuedById = new Map<string, QueuedWrite>();
   private barriers: { logSeq: number; resolve: () => void }[] = [];
   private pumpScheduled = false;
   private waitingForSpace = false;
@@ -91,11 +92,18 @@ export class Replicator {
         resolve(done);
         return;
       }
+      const queued = this.queuedById.get(req.id);
+      if (queued) {
+        queued.waiters.push(waiter);
+        return;
+      }
       if (this.queue.length >= this.d.cfg.maxQueuedWrites) {
         resolve(errorReply(req.id, 'UNAVAILABLE', 'too many writes queued; retry with the same id'));
         return;
       }
-      this.queue.push({ kind: 'write', req, waiter });
+      const q: QueuedWrite = { kind: 'write', req, waiters: [waiter] };
+      this.queue.push(q);
+      this.queuedById.set(req.id, q);
       this.schedulePump();
     });
   }
@@ -236,7 +244,8 @@ export class Replicator {
           continue;
         }
         this.queue.shift();
-        const f = this.applyWrite(q.req, q.waiter, -1);
+        this.queuedById.delete(q.req.id);
+        const f = this.applyWrite(q.req, q.waiters, -1);
         this.d.journal.append(f.logSeq, q.req);
         degraded.push(f);
         continue;
@@ -244,7 +253,10 @@ export class Replicator {
       const payload = q.kind === 'snapshot' ? q.payload : encodeWrite(this.d.store.seq + 1, q.req);
       if (payload.length > this.writer.maxPayload) {
         this.queue.shift();
-        if (q.kind === 'write') q.waiter.resolve(errorReply(q.req.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        if (q.kind === 'write') {
+          this.queuedById.delete(q.req.id);
+          for (const w of q.waiters) w.resolve(errorReply(q.req.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        }
         continue;
       }
       if (!this.writer.tryAppend(payload, this.ringSeq + 1, this.d.epoch)) {
@@ -254,7 +266,10 @@ export class Replicator {
       this.ringSeq++;
       appended = true;
       this.queue.shift();
-      if (q.kind === 'write') this.applyWrite(q.req, q.waiter, this.ringSeq);
+      if (q.kind === 'write') {
+        this.queuedById.delete(q.req.id);
+        this.applyWrite(q.req, q.waiters, this.ringSeq);
+      }
     }
     if (appended) {
       this.writer.publish();
@@ -264,10 +279,10 @@ export class Replicator {
     if (degraded.length > 0) this.commitJournaled(degraded);
   }
 
-  private applyWrite(req: Request, waiter: Waiter, ringSeq: number): InFlight {
+  private applyWrite(req: Request, waiters: Waiter[], ringSeq: number): InFlight {
     const logSeq = this.d.store.seq + 1;
     const reply = this.d.store.apply({ seq: logSeq, req });
-    const f: InFlight = { logSeq, ringSeq, reply, waiters: [waiter] };
+    const f: InFlight = { logSeq, ringSeq, reply, waiters };
     this.byId.set(req.id, f);
     if (ringSeq >= 0) this.inflight.push(f);
     return f;
@@ -334,22 +349,28 @@ export class Replicator {
     }
   }
 
-  /** Answers UNAVAILABLE past the write deadline; an applied write stays in flight for its retry. */
+  /**
+   * Answers UNAVAILABLE past the write deadline. A queued write whose every caller gave up is
+   * dropped unapplied; an applied write stays in flight, so its retry gets the real answer.
+   */
   private expire(): void {
     const now = Date.now();
-    while (this.queue.length > 0) {
-      const q = this.queue.find((x) => x.kind === 'write');
-      if (!q || q.kind !== 'write' || q.waiter.deadline > now) break;
-      this.queue.splice(this.queue.indexOf(q), 1);
-      q.waiter.resolve(errorReply(q.req.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
+    const late = (ws: Waiter[]): Waiter[] => ws.filter((w) => w.deadline <= now);
+    for (let i = 0; i < this.queue.length; i++) {
+      const q = this.queue[i] as Queued;
+      if (q.kind !== 'write') continue;
+      for (const w of late(q.waiters)) w.resolve(errorReply(q.req.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
+      q.waiters = q.waiters.filter((w) => w.deadline > now);
+      if (q.waiters.length === 0) {
+        this.queue.splice(i--, 1);
+        this.queuedById.delete(q.req.id);
+      }
     }
     for (let i = this.inflightHead; i < this.inflight.length; i++) {
       const f = this.inflight[i] as InFlight;
       if (f.waiters.length === 0) continue;
-      if ((f.waiters[0] as Waiter).deadline > now) break;
-      const late = f.waiters.filter((w) => w.deadline <= now);
+      for (const w of late(f.waiters)) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
       f.waiters = f.waiters.filter((w) => w.deadline > now);
-      for (const w of late) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
     }
   }
 }

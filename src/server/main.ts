@@ -25,6 +25,7 @@ process.on('SIGUSR2', () => {
 });
 process.on('uncaughtException', (err) => {
   logLine(role, 'uncaught-exception', { error: err.stack ?? err.message });
+  if (server.isExiting) process.exit(EXIT.INTERNAL);
   void server.exit(EXIT.INTERNAL, err.message);
 });
 server.start().catch((err: Error) => void server.exit(EXIT.INTERNAL, err.message));

@@ -13,6 +13,9 @@ import { ControlLink } from './control-link.js';
 import { EXIT } from './exit-codes.js';
 import type { Standby } from './standby.js';
 
+/** How long a promoted standby retries EADDRINUSE while the fenced primary's socket closes. */
+const PROMOTION_BIND_RETRY_MS = 3000;
+
 export interface ServerOptions {
   cfg: Config & { dataDir: string };
   role: Role;
@@ -63,7 +66,7 @@ export class Server {
     logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.store.seq });
   }
 
-  private async startPrimary(): Promise<void> {
+  private async startPrimary(bindRetryMs = 0): Promise<void> {
     const primary = new Primary({
       cfg: this.o.cfg,
       paths: this.paths,
@@ -76,7 +79,7 @@ export class Server {
     });
     this.primary = primary;
     try {
-      await primary.start();
+      await primary.start(bindRetryMs);
     } catch (err) {
       const code = isErrnoException(err) ? err.code : undefined;
       await this.exit(EXIT.BIND_FAILED, `cannot bind ${this.o.cfg.endpoint}: ${(err as Error).message}`, code);
@@ -136,7 +139,7 @@ export class Server {
     }
     this.role = 'primary';
     this.epoch = epoch;
-    await this.startPrimary();
+    await this.startPrimary(PROMOTION_BIND_RETRY_MS);
     if (this.exiting) return;
     this.control.send({ t: 'promoted', epoch, commitSeq: this.store.seq });
     logLine('primary', 'promoted', { pid: process.pid, epoch, commitSeq: this.store.seq });
@@ -153,6 +156,10 @@ export class Server {
     await this.exit(EXIT.OK, 'stopped');
   }
 
+  get isExiting(): boolean {
+    return this.exiting;
+  }
+
   async exit(code: number, reason: string, errCode?: string): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
@@ -162,9 +169,13 @@ export class Server {
       this.primary?.abort();
       this.secondary?.close();
     }
-    await Promise.race([this.control.flush(), new Promise((r) => setTimeout(r, 200))]);
-    this.control.close();
-    this.ring.detach();
-    process.exit(code);
+    try {
+      await Promise.race([this.control.flush(), new Promise((r) => setTimeout(r, 200))]);
+      this.control.close();
+      this.ring.detach();
+    } finally {
+      // Whatever failed above, this process must not outlive its decision to exit.
+      process.exit(code);
+    }
   }
 }

@@ -36,6 +36,8 @@ export interface Child {
   commitSeq: number;
   keys: number;
   standby: Standby;
+  /** The standby pid a primary last reported about. */
+  standbyPeer: number | null;
   synced: boolean;
   cpu: number | null;
   rss: number | null;
@@ -89,6 +91,7 @@ function freshChild(role: Role, pid: number, token: string, startTime: number | 
     commitSeq: 0,
     keys: 0,
     standby: 'absent',
+    standbyPeer: null,
     synced: false,
     cpu: null,
     rss: null,

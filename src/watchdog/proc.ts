@@ -13,19 +13,28 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
-/** Alive and not a zombie: an orphan whose new parent never reaps it still has a pid, but is dead. */
+/**
+ * Alive and not a finished zombie: an orphan whose new parent never reaps it keeps its pid but
+ * is dead. A SIGKILLed multi-threaded process shows 'Z' for its main thread while other
+ * threads still hold its sockets: it is dead only once they are gone too.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return processState(pid) !== 'Z';
+  if (processState(pid) !== 'Z') return true;
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
 }
 
 /** True when `pid` is alive and is still the process that had `startTime`. */
 export function isSameProcess(pid: number, startTime: number): boolean {
-  return processStartTime(pid) === startTime && processState(pid) !== 'Z';
+  return processStartTime(pid) === startTime && isAlive(pid);
 }
 
 export function processCmdline(pid: number): string[] {

@@ -23,6 +23,8 @@ type Cfg = Config & { dataDir: string };
 
 /** Ping period while learning adopted servers' roles (faster than the steady ping). */
 const ADOPTION_PING_MS = 50;
+/** Longest wait for the primary to report a dead standby's link closed before replacing it. */
+const STANDBY_RELEASE_TIMEOUT_MS = 2000;
 type Deferred = { promise: Promise<boolean>; resolve: (ok: boolean) => void };
 
 function deferred(): Deferred {
@@ -203,6 +205,7 @@ export class Watchdog {
       case 'hello':
         child.helloAt = now;
         child.lastPongAt = now;
+        child.unansweredSince = null;
         return;
       case 'pong': {
         child.lastPongAt = now;
@@ -232,6 +235,7 @@ export class Watchdog {
         return;
       case 'standby': {
         child.standby = m.state;
+        child.standbyPeer = m.peerPid;
         this.events.emit('standby', { role: child.role, pid: child.pid, epoch: this.epoch, standby: m.state });
         const sec = this.secondary;
         // The link broke but the standby lives on (a cut pipe): it cannot re-pair by itself, so replace it.
@@ -338,6 +342,9 @@ export class Watchdog {
       if (ok) {
         sec.role = 'primary';
         sec.standby = 'absent';
+        // It answered the promotion: whatever the alarm thought a moment ago, it is serving.
+        sec.state = 'ready';
+        sec.unansweredSince = null;
         this.primary = sec;
         this.secondary = null;
         this.events.emit('promoted', { role: 'primary', pid: sec.pid, epoch: this.epoch, commitSeq: sec.commitSeq });
@@ -364,6 +371,15 @@ export class Watchdog {
     this.record();
   }
 
+  private async standbyReleased(oldPid: number): Promise<void> {
+    const deadline = Date.now() + STANDBY_RELEASE_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const p = this.primary;
+      if (!p || p.state === 'exited' || p.standby === 'absent' || p.standbyPeer !== oldPid) return;
+      await sleep(5);
+    }
+  }
+
   private async promote(sec: Child): Promise<boolean> {
     const d = deferred();
     this.promoted.set(sec.token, d);
@@ -384,6 +400,9 @@ export class Watchdog {
     this.secondary = null;
     if (!this.policy.allow()) return this.giveUp(old);
     this.restarts.secondary++;
+    // The FIFOs are shared by name: a new standby opening them before the primary has seen
+    // the old one go would inherit its half of the link. Wait for the primary to let go.
+    await this.standbyReleased(old.pid);
     this.secondary = this.spawn('secondary');
     this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
   }

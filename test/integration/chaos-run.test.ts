@@ -20,6 +20,7 @@ describe('osps chaos run', () => {
     expect.soft(r.wrongReads, msg).toBe(0);
     expect.soft(r.needlessFailovers, msg).toBe(0);
     expect.soft(r.unserved, msg).toBe(0);
+    expect.soft(r.undetected, msg).toBe(0);
     expect.soft(r.leaked, msg).toEqual([]);
     expect.soft(r.orphans, msg).toEqual([]);
     expect(r.violations).toEqual([]);
