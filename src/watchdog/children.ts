@@ -43,6 +43,8 @@ export interface Child {
   rss: number | null;
   lastFailure: string | null;
   lastFailureCode: string | null;
+  /** How it last ended (exit code or signal), for the give-up message. */
+  lastExit: string | null;
   /** Role and epoch the process itself reported in its last pong (adoption checks them). */
   reportedRole: Role | null;
   reportedEpoch: number | null;
@@ -97,6 +99,7 @@ function freshChild(role: Role, pid: number, token: string, startTime: number | 
     rss: null,
     lastFailure: null,
     lastFailureCode: null,
+    lastExit: null,
     reportedRole: null,
     reportedEpoch: null,
   };

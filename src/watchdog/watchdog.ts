@@ -25,6 +25,8 @@ type Cfg = Config & { dataDir: string };
 const ADOPTION_PING_MS = 50;
 /** Longest wait for the primary to report a dead standby's link closed before replacing it. */
 const STANDBY_RELEASE_TIMEOUT_MS = 2000;
+/** How long a dead server's last message (its failure cause) may trail its exit event. */
+const LATE_MESSAGE_MS = 300;
 type Deferred = { promise: Promise<boolean>; resolve: (ok: boolean) => void };
 
 function deferred(): Deferred {
@@ -186,12 +188,13 @@ export class Watchdog {
 
   private onExit(child: Child, code: number | null, signal: string | null): void {
     child.state = 'exited';
-    this.byToken.delete(child.token);
+    // Its last words ('failed', with the cause) may still be in flight on the socket.
+    setTimeout(() => this.byToken.delete(child.token), LATE_MESSAGE_MS).unref();
     this.promoted.get(child.token)?.resolve(false);
     this.readyWaiters.get(child.token)?.resolve(false);
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     const cause = describeExit(code, signal);
-    child.lastFailure ??= cause;
+    child.lastExit = cause;
     this.events.emit('exited', { role: child.role, pid: child.pid, epoch: this.epoch, cause });
     if (child === this.primary) this.serial(() => this.failover(child, 'crash'));
     else if (child === this.secondary) this.serial(() => this.replaceSecondary(child, 'crash'));
@@ -408,7 +411,9 @@ export class Watchdog {
   }
 
   private async giveUp(last: Child): Promise<void> {
-    const why = last.lastFailureCode ? `${last.lastFailureCode}: ${last.lastFailure}` : last.lastFailure ?? 'unknown';
+    if (!last.lastFailureCode) await sleep(LATE_MESSAGE_MS);
+    const cause = last.lastFailureCode ? `${last.lastFailureCode}: ${last.lastFailure}` : last.lastFailure;
+    const why = [last.lastExit ?? (last.state === 'exited' ? 'exited' : 'killed by the watchdog'), cause].filter(Boolean).join(', ');
     const message = `giving up: the ${last.role} kept dying (${this.policy.recent} restarts within ${this.cfg.restartWindowMs / 1000} s, limit ${this.cfg.maxRestarts}); last: ${why}`;
     this.events.emit('give-up', { role: last.role, pid: last.pid, reason: why });
     process.stderr.write(`osps: ${message}\n`);
