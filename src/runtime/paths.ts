@@ -70,6 +70,19 @@ export function runtimePaths(name: string, root: string = defaultRuntimeRoot()):
   return p;
 }
 
+/**
+ * Where a server leaves the reason it is about to exit: unlike a socket message, a file
+ * survives the process's own exit (and a SIGKILL that overtakes it).
+ */
+export function lastWordsFile(paths: RuntimePaths, pid: number): string {
+  return path.join(paths.dir, `last-words-${pid}.json`);
+}
+
+export interface LastWords {
+  reason: string;
+  code: string | null;
+}
+
 /** Checks an ipc:// client endpoint for the same unix-socket limit. */
 export function checkEndpoint(endpoint: string): void {
   if (endpoint.startsWith('ipc://')) {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { isErrnoException } from '../errors.js';
@@ -6,7 +7,7 @@ import { logLine } from '../log.js';
 import type { Role, WatchdogToServer } from '../protocol/control.js';
 import { Journal } from '../primary/journal.js';
 import { Primary } from '../primary/primary.js';
-import { runtimePaths, type RuntimePaths } from '../runtime/paths.js';
+import { lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
 import { KvStore } from '../store/kv-store.js';
 import { ControlLink } from './control-link.js';
@@ -164,6 +165,12 @@ export class Server {
     if (this.exiting) return;
     this.exiting = true;
     if (code !== EXIT.OK) {
+      try {
+        const words: LastWords = { reason, code: errCode ?? null };
+        fs.writeFileSync(lastWordsFile(this.paths, process.pid), JSON.stringify(words), { mode: 0o600 });
+      } catch {
+        // the runtime dir is gone: the exit code still tells the watchdog something
+      }
       logLine(this.role, 'exiting', { pid: process.pid, code, reason });
       this.control.send({ t: 'failed', reason, code: errCode });
       this.primary?.abort();

@@ -53,6 +53,10 @@ export async function destroyIpc(paths: RuntimePaths, ring: ShmRing | null): Pro
     }
   }
   for (const f of [paths.stateFile, paths.eventsFile]) fs.rmSync(f, { force: true });
+  // Last words of servers that died while we were stopping: read by nobody now.
+  for (const f of fs.existsSync(paths.dir) ? fs.readdirSync(paths.dir) : []) {
+    if (/^last-words-\d+\.json$/.test(f)) fs.rmSync(`${paths.dir}/${f}`, { force: true });
+  }
   // The lock belongs to the launcher; the dir goes when nothing else is in it.
   try {
     fs.rmdirSync(paths.dir);

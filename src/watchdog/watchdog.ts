@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import type { Config } from '../config.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import type { AdminReply, AdminRequest, InstanceStatus } from '../protocol/admin.js';
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
-import type { RuntimePaths } from '../runtime/paths.js';
+import { lastWordsFile, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { describeExit } from '../server/exit-codes.js';
 import type { AdoptionPlan } from './adopt.js';
 import { adoptServer, killAndReap, spawnServer, type Child } from './children.js';
@@ -33,6 +34,17 @@ function deferred(): Deferred {
   let resolve!: (ok: boolean) => void;
   const promise = new Promise<boolean>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+function readLastWords(paths: RuntimePaths, pid: number): LastWords | null {
+  const file = lastWordsFile(paths, pid);
+  try {
+    const words = JSON.parse(fs.readFileSync(file, 'utf8')) as LastWords;
+    fs.rmSync(file, { force: true });
+    return words;
+  } catch {
+    return null;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -195,7 +207,12 @@ export class Watchdog {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     const cause = describeExit(code, signal);
     child.lastExit = cause;
-    this.events.emit('exited', { role: child.role, pid: child.pid, epoch: this.epoch, cause });
+    const words = readLastWords(this.paths, child.pid);
+    if (words) {
+      child.lastFailure = words.reason;
+      child.lastFailureCode = words.code;
+    }
+    this.events.emit('exited', { role: child.role, pid: child.pid, epoch: this.epoch, cause, reason: words?.reason });
     if (child === this.primary) this.serial(() => this.failover(child, 'crash'));
     else if (child === this.secondary) this.serial(() => this.replaceSecondary(child, 'crash'));
   }
@@ -411,7 +428,7 @@ export class Watchdog {
   }
 
   private async giveUp(last: Child): Promise<void> {
-    if (!last.lastFailureCode) await sleep(LATE_MESSAGE_MS);
+    if (!last.lastFailure) await sleep(LATE_MESSAGE_MS);
     const cause = last.lastFailureCode ? `${last.lastFailureCode}: ${last.lastFailure}` : last.lastFailure;
     const why = [last.lastExit ?? (last.state === 'exited' ? 'exited' : 'killed by the watchdog'), cause].filter(Boolean).join(', ');
     const message = `giving up: the ${last.role} kept dying (${this.policy.recent} restarts within ${this.cfg.restartWindowMs / 1000} s, limit ${this.cfg.maxRestarts}); last: ${why}`;
