@@ -6,7 +6,7 @@
 // per completed op on stdout: {op, key, value?, result?, ok, code?, t0, t1}.
 import { Client } from '../client/client.js';
 import type { OpRecord } from './model.js';
-import { mulberry32 } from './model.js';
+import { mulberry32 } from './prng.js';
 
 /** How long a stop request lets the in-flight op finish before the client is closed under it. */
 const STOP_GRACE_MS = 2000;

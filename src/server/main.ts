@@ -21,7 +21,10 @@ process.on('SIGINT', () => {});
 // Failure injection (`osps chaos memory-hog`): grow RSS past the configured ceiling.
 const ballast: Buffer[] = [];
 process.on('SIGUSR2', () => {
-  ballast.push(Buffer.alloc(Number(process.env.OSPS_CHAOS_BALLAST_MB ?? 256) * 1024 * 1024, 1));
+  // Enough to cross the configured ceiling from wherever RSS is now (or 256 MiB without one).
+  const mb = 1024 * 1024;
+  const want = cfg.memoryCeilingBytes > 0 ? cfg.memoryCeilingBytes - process.memoryUsage.rss() + 64 * mb : 256 * mb;
+  ballast.push(Buffer.alloc(Math.max(64 * mb, want), 1));
 });
 process.on('uncaughtException', (err) => {
   logLine(role, 'uncaught-exception', { error: err.stack ?? err.message });

@@ -317,7 +317,11 @@ export class Watchdog {
   }
 
   private onMemoryCeiling(c: Child): void {
-    if (c.state === 'stopping' || this.phase !== 'running') return;
+    if (c.state !== 'ready' || this.phase !== 'running') return;
+    // Restarting a primary whose standby is not in sync would throw away the only current copy
+    // of the data: wait until the standby has it (the next sample checks again).
+    const sec = this.secondary;
+    if (c === this.primary && !(sec && sec.state === 'ready' && sec.synced && c.standby === 'in-sync')) return;
     c.state = 'stopping';
     this.events.emit('memory-ceiling', { role: c.role, pid: c.pid, rss: c.rss, epoch: this.epoch });
     if (c === this.primary) this.serial(() => this.failover(c, 'memory'));
@@ -356,7 +360,10 @@ export class Watchdog {
     this.recordFailover('epoch-bumped', oldPid, cause);
 
     const sec = this.secondary;
-    if (sec && sec.state === 'ready' && sec.synced) {
+    // A synced standby is the current copy of the data: try to promote it even if the alarm
+    // was about to replace it (a CPU-starved standby is slow, not wrong); only if it cannot
+    // take over does a fresh primary start from the journal.
+    if (sec && sec.state !== 'exited' && sec.synced) {
       this.recordFailover('promoting', oldPid, cause);
       const ok = await this.promote(sec);
       if (ok) {

@@ -2,13 +2,15 @@
 // with its own name, runtime dir, data dir and port, and checks that nothing is left after.
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Client } from '../../src/client/client.js';
+import { freePort } from '../../src/net/free-port.js';
 import { runtimePaths, type RuntimePaths } from '../../src/runtime/paths.js';
+
+export { freePort };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = path.join(ROOT, 'launcher.js');
@@ -18,16 +20,6 @@ export interface Event {
   [k: string]: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { Instance, ROOT, isAlive, waitFor, type Event, teardown } from '../helpers/instance.js';
+import { writeLoad } from '../helpers/load.js';
 
 let inst: Instance | null = null;
 let client: Client | null = null;
@@ -22,34 +23,15 @@ async function start(label: string, extraArgs: string[] = []): Promise<{ i: Inst
   return { i: inst, c: client };
 }
 
-/** Writers that record what was acknowledged, and the errors a caller would have seen. */
+/** Background writers; at the end every acknowledged key must read back and no caller saw an error. */
 function load(c: Client) {
-  const acked: string[] = [];
-  const errors: string[] = [];
-  let running = true;
-  const loops = [0, 1].map(async (w) => {
-    let k = 0;
-    while (running) {
-      const key = `load-${w}-${k++}`;
-      try {
-        await c.set(key, key);
-        acked.push(key);
-      } catch (err) {
-        // A closed client (the test failed and teardown ran) rejects at once: stop, don't spin.
-        if ((err as { code?: string }).code === 'CLOSED') break;
-        errors.push((err as Error).message);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-  });
+  const l = writeLoad(c, 'load-');
   return {
-    acked,
-    errors,
+    acked: l.acked,
     async stopAndVerify() {
-      running = false;
-      await Promise.all(loops);
-      for (const k of acked) expect(await c.get(k)).toBe(k);
-      expect(errors).toEqual([]);
+      await l.stop();
+      for (const k of l.acked) expect(await c.get(k)).toBe(k);
+      expect(l.errors).toEqual([]);
     },
   };
 }

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { Instance, isAlive, waitFor } from '../helpers/instance.js';
+import { writeLoad } from '../helpers/load.js';
 
 const live: Instance[] = [];
 const clients: Client[] = [];
@@ -30,35 +31,13 @@ function client(i: Instance, deadlineMs = 15_000): Client {
   return c;
 }
 
-/** Closed-loop writers that count every error a caller would see. */
-function load(c: Client, prefix: string) {
-  const acked: string[] = [];
-  const errors: string[] = [];
-  let running = true;
-  const loops = [0, 1, 2, 3].map(async (w) => {
-    let k = 0;
-    while (running) {
-      const key = `${prefix}${w}-${k++}`;
-      try {
-        await c.set(key, key);
-        acked.push(key);
-      } catch (err) {
-        // A closed client (the test failed and teardown ran) rejects at once: stop, don't spin.
-        if ((err as { code?: string }).code === 'CLOSED') break;
-        errors.push((err as Error).message);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-  });
-  return { acked, errors, stop: async () => { running = false; await Promise.all(loops); } };
-}
 
 describe('supervising the supervisor', () => {
   it('SIGKILL of the watchdog under load: a new one adopts the servers; no client error, no failover; it still sees crashes at once and hangs by the alarm', async () => {
     const i = track(new Instance('adopt', { pingInterval: 100, alarm: 800 }));
     await i.start();
     const c = client(i);
-    const l = load(c, 'w');
+    const l = writeLoad(c, 'w', 4);
     await waitFor('load', () => l.acked.length > 100);
     const oldWatchdog = i.watchdogPid;
     const primary = i.currentPid('primary');

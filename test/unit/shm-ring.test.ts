@@ -10,6 +10,7 @@ import { OspsError, RingCorruptError } from '../../src/errors.js';
 import { crc32, crc32Range } from '../../src/ipc/crc32.js';
 import { DATA_OFFSET, Ent, Hdr, SHM_MAGIC, entryBytes } from '../../src/ipc/shm-layout.js';
 import { HeartbeatSlot, RingReader, RingWriter, ShmRing } from '../../src/ipc/shm-ring.js';
+import { mulberry32 } from '../../src/chaos/prng.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PREFIX = `osps-test-${process.pid}-ring-`;
@@ -33,17 +34,6 @@ afterAll(() => {
   expect(fs.readdirSync('/dev/shm').filter((f) => f.startsWith(PREFIX))).toEqual([]);
 });
 
-/** Deterministic PRNG so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fill(buf: Uint8Array, seq: number, len: number): Uint8Array {
   for (let i = 0; i < len; i++) buf[i] = (seq * 131 + i * 7) & 255;
