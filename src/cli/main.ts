@@ -35,6 +35,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A closed stdout (the reader went away) must not kill a launcher that is cleaning up.
+  process.stdout.on('error', () => {});
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

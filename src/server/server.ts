@@ -41,6 +41,7 @@ export class Server {
   private store: KvStore;
   private epoch: number;
   private exiting = false;
+  private announcedReady = false;
 
   constructor(private readonly o: ServerOptions) {
     this.role = o.role;
@@ -61,8 +62,17 @@ export class Server {
 
   async start(): Promise<void> {
     this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
-    if (this.role === 'primary') await this.startPrimary();
-    else await this.startSecondary();
+    if (this.role === 'primary') {
+      await this.startPrimary();
+      this.announceReady();
+    } else {
+      // A standby is ready once its snapshot is loaded (see onSynced): loading a large one
+      // blocks its event loop, which must count against the start-up budget, not the alarm.
+      await this.startSecondary();
+    }
+  }
+
+  private announceReady(): void {
     this.control.send({ t: 'ready', role: this.role, epoch: this.epoch });
     logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.store.seq });
   }
@@ -95,7 +105,13 @@ export class Server {
       store: this.store,
       token: this.o.token,
       onFatal: (reason, corrupt) => void this.exit(corrupt ? EXIT.RING_CORRUPT : EXIT.LINK_FAILED, reason),
-      onSynced: (commitSeq) => this.control.send({ t: 'synced', commitSeq }),
+      onSynced: (commitSeq) => {
+        this.control.send({ t: 'synced', commitSeq });
+        if (!this.announcedReady) {
+          this.announcedReady = true;
+          this.announceReady();
+        }
+      },
     });
     this.secondary = secondary;
     try {

@@ -15,6 +15,9 @@ const paths = runtimePaths(cfg.name, cfg.runtimeRoot);
 const launcherPid = process.env.OSPS_LAUNCHER_PID ? Number(process.env.OSPS_LAUNCHER_PID) : null;
 const watchdog = new Watchdog(cfg, paths, new EventLog(paths.eventsFile), launcherPid);
 
+// Whoever reads our event lines may go away (a closed pipe): keep supervising regardless.
+process.stdout.on('error', () => {});
+
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void watchdog.stop(0));
 
 let plan = null;
