@@ -78,6 +78,11 @@ export function lastWordsFile(paths: RuntimePaths, pid: number): string {
   return path.join(paths.dir, `last-words-${pid}.json`);
 }
 
+/** The primary's journal in the data dir (degraded mode, and the snapshot a graceful stop leaves). */
+export function journalFile(dataDir: string): string {
+  return path.join(dataDir, 'journal.bin');
+}
+
 export interface LastWords {
   reason: string;
   code: string | null;

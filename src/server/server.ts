@@ -7,7 +7,7 @@ import { logLine } from '../log.js';
 import type { Role, WatchdogToServer } from '../protocol/control.js';
 import { Journal } from '../primary/journal.js';
 import { Primary } from '../primary/primary.js';
-import { lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
+import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
 import { KvStore } from '../store/kv-store.js';
 import { ControlLink } from './control-link.js';
@@ -23,9 +23,6 @@ export interface ServerOptions {
   token: string;
 }
 
-export function journalFile(dataDir: string): string {
-  return path.join(dataDir, 'journal.bin');
-}
 
 /**
  * One server process. It starts in a role and may change from secondary to primary once,

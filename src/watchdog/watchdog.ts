@@ -15,6 +15,7 @@ import { RestartPolicy } from './restart-policy.js';
 import { Sampler } from './sampler.js';
 import { writeState, type Phase, type WatchdogState } from './state-file.js';
 import { processStartTime } from './proc.js';
+import { journalFile } from '../runtime/paths.js';
 
 export const EXIT_GAVE_UP = 3;
 /** The watchdog could not start (refused or failed setup): restarting it would not help. */
@@ -78,6 +79,8 @@ export class Watchdog {
   private exitCode = 0;
   /** This watchdog adopted a predecessor's servers. */
   private isSuccessor = false;
+  /** Highest commitSeq a primary has reported: writes were acknowledged up to here. */
+  private servedCommitSeq = 0;
   private resolveDone!: (code: number) => void;
   /** Resolves with the process exit code once the tree is stopped and cleaned. */
   readonly done: Promise<number>;
@@ -236,6 +239,7 @@ export class Watchdog {
         const sent = this.pingSentAt.get(m.seq);
         if (sent !== undefined) child.rttMs = now - sent;
         child.commitSeq = m.commitSeq;
+        if (m.role === 'primary') this.servedCommitSeq = Math.max(this.servedCommitSeq, m.commitSeq);
         child.keys = m.keys;
         child.standby = m.standby;
         return;
@@ -379,7 +383,15 @@ export class Watchdog {
     }
     this.recordFailover('respawning', oldPid, cause);
     if (!this.primary) {
-      // No standby could take over: a fresh primary rebuilds the state from the journal.
+      // No standby could take over: a fresh primary rebuilds the state from the journal. With
+      // no journal but acknowledged writes on record, that primary would serve an empty store:
+      // stopping loudly is better than silently losing every acknowledged write.
+      if (this.servedCommitSeq > 0 && !fs.existsSync(journalFile(this.cfg.dataDir))) {
+        this.events.emit('give-up', { reason: `no current copy of the data (commitSeq ${this.servedCommitSeq}, no journal)` });
+        process.stderr.write(`osps: giving up: no standby could be promoted and there is no journal to rebuild ${this.servedCommitSeq} acknowledged writes from\n`);
+        await this.stop(EXIT_GAVE_UP);
+        return;
+      }
       const stale = this.secondary;
       if (stale && stale.state !== 'exited') {
         stale.state = 'stopping';
