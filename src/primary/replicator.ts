@@ -369,6 +369,9 @@ export class Replicator {
     for (let i = this.inflightHead; i < this.inflight.length; i++) {
       const f = this.inflight[i] as InFlight;
       if (f.waiters.length === 0) continue;
+      // In-flight writes are in arrival order, and a retry's waiter joins after the first:
+      // once the oldest waiter of an entry is not late, no later entry has a late one either.
+      if ((f.waiters[0] as Waiter).deadline > now) break;
       for (const w of late(f.waiters)) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
       f.waiters = f.waiters.filter((w) => w.deadline > now);
     }
