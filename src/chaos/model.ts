@@ -135,7 +135,8 @@ export function checkHistory(ops: readonly OpRecord[], final: FinalState): Check
         const allowed = new Set<string | null>();
         if (floor) allowed.add(floor.value ?? null);
         else allowed.add(null);
-        for (const s of h.sets) if (s.t0 < g.t1 && (!floor || s.t0 >= floor.t0)) allowed.add(s.value ?? null);
+        // `<=`: a set invoked in the same clock tick as the read ended may precede it.
+        for (const s of h.sets) if (s.t0 <= g.t1 && (!floor || s.t0 >= floor.t0)) allowed.add(s.value ?? null);
         if (!allowed.has(typeof got === 'number' ? String(got) : got)) {
           r.wrongReads++;
           const why = got !== null && !written.has(String(got)) ? 'a value never written' : floor ? `not the acknowledged ${JSON.stringify(floor.value)}` : 'not a value written before the read ended';

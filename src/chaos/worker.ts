@@ -17,6 +17,11 @@ function arg(name: string, env: string): string | undefined {
   return process.env[env];
 }
 
+/** Wall-clock milliseconds with a fraction: sub-millisecond ops still get distinct times. */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -75,14 +80,14 @@ async function main(): Promise<number> {
       const key = rec.key;
       call = () => client.get(key);
     }
-    rec.t0 = Date.now();
+    rec.t0 = now();
     try {
       const result = await call();
-      rec.t1 = Date.now();
+      rec.t1 = now();
       rec.ok = true;
       if (rec.op !== 'set') rec.result = result;
     } catch (err) {
-      rec.t1 = Date.now();
+      rec.t1 = now();
       rec.ok = false;
       rec.code = (err as { code?: string }).code ?? 'ERROR';
     }

@@ -28,7 +28,7 @@ export class Primary {
   private readonly journal: Journal;
 
   constructor(private readonly d: PrimaryDeps) {
-    this.journal = new Journal(d.journalFile);
+    this.journal = new Journal(d.journalFile, d.store);
     this.replicator = new Replicator({
       cfg: d.cfg,
       paths: d.paths,
@@ -101,20 +101,19 @@ export class Primary {
     };
   }
 
-  /** Graceful stop: stop taking requests, then leave a snapshot so a full restart keeps the data. */
+  /** Graceful stop: stop taking requests, then sync the journal so a full restart keeps the data. */
   async stop(): Promise<void> {
     this.endpoint.close();
     await this.replicator.barrier();
     this.replicator.close();
-    this.journal.resetTo(this.d.store.snapshot());
-    this.journal.close();
+    await this.journal.close();
   }
 
-  /** Crash-only close used when fenced: no snapshot, the successor owns the data. */
+  /** Crash-only close used when fenced: the successor owns the data (and the journal). */
   abort(): void {
     this.endpoint.close();
     this.replicator.close();
-    this.journal.close();
+    this.journal.abort();
   }
 }
 

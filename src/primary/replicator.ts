@@ -2,20 +2,22 @@ import type { Config } from '../config.js';
 import { FifoReader, FifoWriter } from '../ipc/fifo.js';
 import { RingWriter, type ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
-import { decodeLink, encodeLink, encodeSnapshotChunks, encodeWrite } from '../protocol/replication.js';
+import { decodeLink, encodeLink, encodeWrite, snapshotPayloads } from '../protocol/replication.js';
 import { errorReply, type Reply, type Request } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import type { Standby } from '../server/standby.js';
 import type { KvStore } from '../store/kv-store.js';
 import type { Journal } from './journal.js';
 
-// Snapshot chunks stay well under the ring's largest entry.
-const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+// Snapshot parts stay well under the ring's largest entry; a few are encoded per turn so a
+// large store is streamed to a new standby without holding the event loop.
+const SNAPSHOT_PART_CHARS = 256 * 1024;
+const SNAPSHOT_PARTS_PER_TURN = 8;
 const SWEEP_INTERVAL_MS = 100;
 
 type Waiter = { resolve: (r: Reply) => void; deadline: number };
 
-/** A write applied on the primary, not yet acknowledged: waits for the standby's ack or the journal. */
+/** A write applied on the primary, not yet acknowledged: waits for the standby's ack or the journal's fsync. */
 interface InFlight {
   logSeq: number;
   ringSeq: number;
@@ -24,7 +26,9 @@ interface InFlight {
 }
 
 type QueuedWrite = { kind: 'write'; req: Request; waiters: Waiter[] };
-type Queued = QueuedWrite | { kind: 'snapshot'; payload: Buffer };
+/** A snapshot for a new standby, encoded part by part as the ring takes it. */
+type QueuedSnapshot = { kind: 'snapshot'; payloads: ReturnType<typeof snapshotPayloads>; next: { payload: Buffer; last: boolean } | null };
+type Queued = QueuedWrite | QueuedSnapshot;
 
 export interface ReplicatorDeps {
   cfg: Config;
@@ -40,7 +44,8 @@ export interface ReplicatorDeps {
 /**
  * Synchronous replication from the primary: a write is applied, appended to the shm ring,
  * announced by one doorbell per batch on the p2s FIFO, and answered when the standby's ack
- * on s2p covers it (group commit). Without an in-sync standby it is journaled instead.
+ * on s2p covers it (group commit). Every write is also recorded in the journal; without an
+ * in-sync standby it is acknowledged once the journal has fsynced it.
  */
 export class Replicator {
   standby: Standby = 'absent';
@@ -52,7 +57,8 @@ export class Replicator {
   private p2s: FifoWriter | null = null;
   private standbyPid = 0;
   private ringSeq = 0;
-  private snapshotEndSeq = 0;
+  /** Ring seq of the last snapshot part, once it has been appended. */
+  private snapshotEndSeq = Infinity;
   private readonly queue: Queued[] = [];
   private inflight: InFlight[] = [];
   private inflightHead = 0;
@@ -75,7 +81,7 @@ export class Replicator {
 
   /** Starts degraded (journaled) and listens for a standby's hello. */
   start(): void {
-    this.d.journal.resetTo(this.d.store.snapshot());
+    this.d.journal.start();
     this.listen();
   }
 
@@ -155,38 +161,42 @@ export class Replicator {
     // No reader is attached to the old ring contents any more: start a new generation.
     this.writer.reset();
     this.ringSeq = 0;
-    const chunks = encodeSnapshotChunks(this.d.store.snapshot(), SNAPSHOT_CHUNK_BYTES);
-    this.snapshotEndSeq = chunks.length;
-    // Queued writes are not applied yet, so they belong after the snapshot.
-    this.queue.unshift(...chunks.map((payload) => ({ kind: 'snapshot' as const, payload })));
+    this.snapshotEndSeq = Infinity;
+    // Queued writes are not applied until the snapshot is in the ring (they are behind it),
+    // so the store does not change while its parts are read: the snapshot is consistent.
+    const payloads = snapshotPayloads(this.d.store.parts(SNAPSHOT_PART_CHARS));
+    this.queue.unshift({ kind: 'snapshot', payloads, next: null });
     this.setStandby('syncing');
-    logLine('primary', 'standby-syncing', { pid, commitSeq: this.d.store.seq, chunks: chunks.length });
+    logLine('primary', 'standby-syncing', { pid, commitSeq: this.d.store.seq, keys: this.d.store.keys });
     this.schedulePump();
   }
 
   private onAck(upTo: number): void {
     if (upTo > this.ringSeq) return this.lose(`ack ${upTo} beyond ring seq ${this.ringSeq}`);
     this.d.ring.ackSeq = upTo;
-    let last = -1;
-    while (this.inflightHead < this.inflight.length) {
-      const f = this.inflight[this.inflightHead] as InFlight;
-      if (f.ringSeq > upTo) break;
-      this.settle(f);
-      last = f.logSeq;
-      this.inflightHead++;
-    }
+    const start = this.inflightHead;
+    while (this.inflightHead < this.inflight.length && (this.inflight[this.inflightHead] as InFlight).ringSeq <= upTo) this.inflightHead++;
+    const acked = this.inflight.slice(start, this.inflightHead);
     this.compactInflight();
-    if (last >= 0) this.commitThrough(last);
+    if (acked.length > 0) {
+      if (this.d.journal.installed) {
+        for (const f of acked) this.settle(f);
+        this.commitThrough((acked[acked.length - 1] as InFlight).logSeq);
+      } else {
+        // Until this primary's journal is on disk the file there is a predecessor's: were this
+        // primary and its standby both lost now, a fresh primary would rebuild from that file.
+        // So nothing is acknowledged that the file there does not hold.
+        this.commitJournaled(acked);
+      }
+    }
     if (this.standby === 'syncing' && upTo >= this.snapshotEndSeq) {
       this.setStandby('in-sync');
-      // The pair holds everything now; an old journal would be stale on a later restart.
-      this.d.journal.discard();
       logLine('primary', 'standby-in-sync', { pid: this.standbyPid, commitSeq: this.committedSeq });
     }
     this.writer.notify();
   }
 
-  /** The standby is gone (or misbehaved): everything it did not ack is journaled and answered. */
+  /** The standby is gone (or misbehaved): whatever it did not ack is answered once the journal has fsynced it. */
   private lose(reason: string): void {
     if (this.closed) return;
     const was = this.standby;
@@ -196,18 +206,11 @@ export class Replicator {
     this.p2s = null;
     // Snapshot items for the lost standby are useless now.
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]?.kind === 'snapshot') this.queue.splice(i, 1);
-    if (was !== 'absent' || this.inflightHead < this.inflight.length) {
-      // The snapshot includes every applied write, so fsyncing it commits all in-flight ones.
-      this.d.journal.resetTo(this.d.store.snapshot());
-      let last = -1;
-      while (this.inflightHead < this.inflight.length) {
-        const f = this.inflight[this.inflightHead++] as InFlight;
-        this.settle(f);
-        last = f.logSeq;
-      }
-      this.compactInflight();
-      if (last >= 0) this.commitThrough(last);
-    }
+    // Every in-flight write is already in the journal (recorded when it was applied).
+    const unacked = this.inflight.slice(this.inflightHead);
+    this.inflight = [];
+    this.inflightHead = 0;
+    if (unacked.length > 0) this.commitJournaled(unacked);
     this.setStandby('absent');
     logLine('primary', 'standby-lost', { reason, was });
     this.writer.notify();
@@ -235,6 +238,7 @@ export class Replicator {
 
   private pump(): void {
     let appended = false;
+    let snapshotParts = 0;
     const degraded: InFlight[] = [];
     while (this.queue.length > 0 && !this.closed) {
       const q = this.queue[0] as Queued;
@@ -245,18 +249,37 @@ export class Replicator {
         }
         this.queue.shift();
         this.queuedById.delete(q.req.id);
-        const f = this.applyWrite(q.req, q.waiters, -1);
-        this.d.journal.append(f.logSeq, q.req);
-        degraded.push(f);
+        degraded.push(this.applyWrite(q.req, q.waiters, -1));
         continue;
       }
-      const payload = q.kind === 'snapshot' ? q.payload : encodeWrite(this.d.store.seq + 1, q.req);
-      if (payload.length > this.writer.maxPayload) {
-        this.queue.shift();
-        if (q.kind === 'write') {
-          this.queuedById.delete(q.req.id);
-          for (const w of q.waiters) w.resolve(errorReply(q.req.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+      let payload: Buffer;
+      if (q.kind === 'snapshot') {
+        if (q.next === null) {
+          if (snapshotParts === SNAPSHOT_PARTS_PER_TURN) {
+            // Let the event loop breathe (pings, acks); carry on next turn.
+            this.schedulePump();
+            break;
+          }
+          const n = q.payloads.next();
+          if (n.done) {
+            this.queue.shift();
+            continue;
+          }
+          q.next = n.value;
+          snapshotParts++;
         }
+        payload = q.next.payload;
+      } else {
+        payload = encodeWrite(this.d.store.seq + 1, q.req);
+      }
+      if (payload.length > this.writer.maxPayload) {
+        if (q.kind === 'snapshot') {
+          this.lose(`snapshot part of ${payload.length} bytes exceeds the ring's largest entry`);
+          return;
+        }
+        this.queue.shift();
+        this.queuedById.delete(q.req.id);
+        for (const w of q.waiters) w.resolve(errorReply(q.req.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
         continue;
       }
       if (!this.writer.tryAppend(payload, this.ringSeq + 1, this.d.epoch)) {
@@ -265,12 +288,20 @@ export class Replicator {
       }
       this.ringSeq++;
       appended = true;
-      this.queue.shift();
-      if (q.kind === 'write') {
-        this.queuedById.delete(q.req.id);
-        this.applyWrite(q.req, q.waiters, this.ringSeq);
+      if (q.kind === 'snapshot') {
+        if (q.next?.last) {
+          this.snapshotEndSeq = this.ringSeq;
+          this.queue.shift();
+        }
+        q.next = null;
+        continue;
       }
+      this.queue.shift();
+      this.queuedById.delete(q.req.id);
+      this.applyWrite(q.req, q.waiters, this.ringSeq);
     }
+    // Recorded writes reach the kernel before anything in this batch can be acknowledged.
+    this.d.journal.write();
     if (appended) {
       this.writer.publish();
       this.d.ring.writeSeq = this.ringSeq;
@@ -282,27 +313,28 @@ export class Replicator {
   private applyWrite(req: Request, waiters: Waiter[], ringSeq: number): InFlight {
     const logSeq = this.d.store.seq + 1;
     const reply = this.d.store.apply({ seq: logSeq, req });
+    this.d.journal.append(logSeq, req, reply);
     const f: InFlight = { logSeq, ringSeq, reply, waiters };
     this.byId.set(req.id, f);
     if (ringSeq >= 0) this.inflight.push(f);
     return f;
   }
 
+  /** Acknowledges `batch` (in log order, after any already waiting) once the journal has fsynced it. */
   private commitJournaled(batch: InFlight[]): void {
-    this.journalPending.push(...batch);
-    this.d.journal.flush().then(
+    for (const f of batch) this.journalPending.push(f);
+    const upTo = (batch[batch.length - 1] as InFlight).logSeq;
+    this.d.journal.sync().then(
       () => {
-        const done = this.journalPending;
-        this.journalPending = [];
-        for (const f of done) this.settle(f);
-        const last = done[done.length - 1];
-        if (last) this.commitThrough(last.logSeq);
+        let n = 0;
+        while (n < this.journalPending.length && (this.journalPending[n] as InFlight).logSeq <= upTo) this.settle(this.journalPending[n++] as InFlight);
+        this.journalPending.splice(0, n);
+        this.commitThrough(upTo);
       },
       (err: Error) => {
-        // A journal that cannot be written must not acknowledge anything.
-        logLine('primary', 'journal-failed', { error: err.message });
-        for (const f of this.journalPending) this.reject(f, 'journal write failed');
-        this.journalPending = [];
+        // A journal that cannot be written must not acknowledge anything; a retry gets a new chance.
+        for (const f of this.journalPending) if (f.logSeq <= upTo) this.reject(f, `journal not durable: ${err.message}`);
+        this.journalPending = this.journalPending.filter((f) => f.logSeq > upTo);
       },
     );
   }

@@ -1,7 +1,7 @@
 // Frames on the two FIFOs between the servers, and the payloads of ring entries.
 // p2s carries doorbells; s2p carries the standby's hello and its acks.
 import type { Request } from './wire.js';
-import type { StoreSnapshot } from '../store/kv-store.js';
+import type { SnapshotPart } from '../store/kv-store.js';
 
 export type LinkMessage =
   | { t: 'doorbell'; upTo: number }
@@ -40,10 +40,10 @@ export function decodeLink(b: Buffer): LinkMessage | null {
   return null;
 }
 
-/** Ring entry payloads: a write, or one chunk of a snapshot. */
+/** Ring entry payloads: a write, or one part of a snapshot (the last one says so). */
 export type RingPayload =
   | { kind: 'write'; seq: number; req: Request }
-  | { kind: 'snapshot'; index: number; total: number; chunk: Buffer };
+  | { kind: 'snapshot'; index: number; last: boolean; part: SnapshotPart };
 
 const WRITE = 0x57; // 'W'
 const SNAP = 0x53; // 'S'
@@ -57,20 +57,25 @@ export function encodeWrite(seq: number, req: Request): Buffer {
   return b;
 }
 
-export function encodeSnapshotChunks(s: StoreSnapshot, chunkBytes: number): Buffer[] {
-  const whole = Buffer.from(JSON.stringify(s));
-  const total = Math.max(1, Math.ceil(whole.length / chunkBytes));
-  const out: Buffer[] = [];
-  for (let i = 0; i < total; i++) {
-    const chunk = whole.subarray(i * chunkBytes, (i + 1) * chunkBytes);
-    const b = Buffer.allocUnsafe(9 + chunk.length);
-    b[0] = SNAP;
-    b.writeUInt32LE(i, 1);
-    b.writeUInt32LE(total, 5);
-    chunk.copy(b, 9);
-    out.push(b);
+export function encodeSnapshotPart(index: number, last: boolean, part: SnapshotPart): Buffer {
+  const body = JSON.stringify(part);
+  const b = Buffer.allocUnsafe(6 + Buffer.byteLength(body));
+  b[0] = SNAP;
+  b.writeUInt32LE(index, 1);
+  b[5] = last ? 1 : 0;
+  b.write(body, 6, 'utf8');
+  return b;
+}
+
+/** Ring payloads of a snapshot, encoded one part at a time as the ring takes them. */
+export function* snapshotPayloads(parts: Iterator<SnapshotPart>): Generator<{ payload: Buffer; last: boolean }> {
+  let cur = parts.next();
+  for (let index = 0; !cur.done; index++) {
+    const next = parts.next();
+    const last = next.done === true;
+    yield { payload: encodeSnapshotPart(index, last, cur.value), last };
+    cur = next;
   }
-  return out;
 }
 
 /** Throws on anything malformed: the caller treats that like ring corruption. */
@@ -81,12 +86,9 @@ export function decodeRingPayload(b: Uint8Array): RingPayload {
     const req = JSON.parse(buf.toString('utf8', 9)) as Request;
     return { kind: 'write', seq, req };
   }
-  if (buf.length >= 9 && buf[0] === SNAP) {
-    return { kind: 'snapshot', index: buf.readUInt32LE(1), total: buf.readUInt32LE(5), chunk: Buffer.from(buf.subarray(9)) };
+  if (buf.length >= 6 && buf[0] === SNAP) {
+    const part = JSON.parse(buf.toString('utf8', 6)) as SnapshotPart;
+    return { kind: 'snapshot', index: buf.readUInt32LE(1), last: buf[5] === 1, part };
   }
   throw new Error(`unknown ring payload kind 0x${(buf[0] ?? 0).toString(16)}`);
-}
-
-export function decodeSnapshot(chunks: Buffer[]): StoreSnapshot {
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as StoreSnapshot;
 }

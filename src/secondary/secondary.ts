@@ -3,9 +3,12 @@ import { RingCorruptError } from '../errors.js';
 import { FifoReader, FifoWriter } from '../ipc/fifo.js';
 import { RingReader, type ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
-import { decodeLink, decodeRingPayload, decodeSnapshot, encodeLink } from '../protocol/replication.js';
+import { decodeLink, decodeRingPayload, encodeLink } from '../protocol/replication.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import type { KvStore } from '../store/kv-store.js';
+
+// Payload bytes applied per turn before yielding: a few milliseconds of JSON parsing.
+const DRAIN_BUDGET_BYTES = 4 * 1024 * 1024;
 
 export interface SecondaryDeps {
   cfg: Config;
@@ -28,7 +31,8 @@ export class Secondary {
   private reader: RingReader | null = null;
   /** Epoch of the primary we pair with; entries of any other epoch are rejected. */
   private readonly pairEpoch: number;
-  private snapshotChunks: Buffer[] = [];
+  private snapshotParts = 0;
+  private drainScheduled = false;
   synced = false;
   private primaryGone = false;
 
@@ -45,7 +49,7 @@ export class Secondary {
     this.p2s = FifoReader.open(this.d.paths.p2sFifo, { maxFrameBytes: 4096 });
     this.p2s.on('frame', (frame) => {
       const m = decodeLink(frame);
-      if (m?.t === 'doorbell') this.drain();
+      if (m?.t === 'doorbell') this.drain(DRAIN_BUDGET_BYTES);
       else this.d.onFatal('bad frame on p2s', false);
     });
     this.p2s.on('peer-gone', () => this.onPrimaryGone());
@@ -62,18 +66,24 @@ export class Secondary {
     logLine('secondary', 'primary-link-gone', { commitSeq: this.d.store.seq });
   }
 
-  /** Applies every published entry; returns false if the ring was corrupt. */
-  drain(): boolean {
+  /**
+   * Applies published entries, up to `budget` payload bytes per call so that loading a large
+   * snapshot leaves room for the watchdog's pings; the rest is drained on the next turn.
+   * Returns false if the ring was corrupt.
+   */
+  drain(budget = Infinity): boolean {
     // Created at the first doorbell: by then the primary has reset the ring for us.
     this.reader ??= new RingReader(this.d.ring, { nextSeq: 1, expectedEpoch: () => this.pairEpoch });
     let last = 0;
+    let bytes = 0;
     try {
-      for (;;) {
+      while (bytes < budget) {
         const entries = this.reader.read();
         if (entries.length === 0) break;
         for (const e of entries) {
           this.applyPayload(e.payload);
           last = e.seq;
+          bytes += e.payload.length;
         }
         this.reader.release();
       }
@@ -83,17 +93,24 @@ export class Secondary {
       return false;
     }
     if (last > 0) this.s2p?.write(encodeLink({ t: 'ack', upTo: last }));
+    if (bytes >= budget && !this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => {
+        this.drainScheduled = false;
+        if (this.reader && this.p2s) this.drain(budget);
+      });
+    }
     return true;
   }
 
   private applyPayload(raw: Uint8Array): void {
     const p = decodeRingPayload(raw);
     if (p.kind === 'snapshot') {
-      if (p.index !== this.snapshotChunks.length) throw new Error(`snapshot chunk ${p.index} out of order`);
-      this.snapshotChunks.push(p.chunk);
-      if (this.snapshotChunks.length === p.total) {
-        this.d.store.load(decodeSnapshot(this.snapshotChunks));
-        this.snapshotChunks = [];
+      if (this.synced || p.index !== this.snapshotParts) throw new Error(`snapshot part ${p.index} out of order`);
+      if ((p.index === 0) !== ('begin' in p.part)) throw new Error(`snapshot part ${p.index} is malformed`);
+      this.d.store.loadPart(p.part);
+      this.snapshotParts++;
+      if (p.last) {
         this.synced = true;
         this.d.onSynced(this.d.store.seq);
       }

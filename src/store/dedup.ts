@@ -30,8 +30,9 @@ export class DedupWindow {
     return this.replies.size;
   }
 
-  entries(): [string, Reply][] {
-    return [...this.replies.entries()];
+  /** Oldest first, live: entries recorded while iterating are visited too. */
+  live(): IterableIterator<[string, Reply]> {
+    return this.replies.entries();
   }
 
   load(entries: [string, Reply][]): void {

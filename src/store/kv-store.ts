@@ -8,11 +8,24 @@ export interface WriteEntry {
   req: Request;
 }
 
+/** A whole-store snapshot as one record: the journal format of earlier versions, still replayed. */
 export interface StoreSnapshot {
   commitSeq: number;
   kv: [string, string][];
   dedup: [string, Reply][];
 }
+
+/**
+ * One piece of a snapshot streamed in parts (to a new standby, or into a journal checkpoint):
+ * `begin` first, then the keys, then the dedup window oldest first.
+ */
+export type SnapshotPart =
+  | { begin: { commitSeq: number } }
+  | { kv: [string, string][] }
+  | { dedup: [string, Reply][] };
+
+// Replies are small; key/value parts are bounded by their characters.
+const DEDUP_PER_PART = 2000;
 
 /**
  * The replicated state machine. Both roles apply the same entries in the same order
@@ -69,8 +82,69 @@ export class KvStore {
     }
   }
 
-  snapshot(): StoreSnapshot {
-    return { commitSeq: this.seq, kv: [...this.kv.entries()], dedup: this.dedup.entries() };
+  /**
+   * Re-applies a write whose reply is known (a journal record) by its effect, not by
+   * re-executing it: `incr`'s reply carries the new value. Effects are idempotent, which is
+   * what lets a journal checkpoint be taken while writes go on (see Journal).
+   */
+  applyRecorded(entry: WriteEntry, reply: Reply): void {
+    if (entry.seq !== this.seq + 1) {
+      throw new Error(`write log gap: expected seq ${this.seq + 1}, got ${entry.seq}`);
+    }
+    const key = entry.req.key as string;
+    if (reply.ok) {
+      if (entry.req.op === 'set') this.kv.set(key, entry.req.value as string);
+      else if (entry.req.op === 'del') this.kv.delete(key);
+      else if (entry.req.op === 'incr') this.kv.set(key, String(reply.result));
+    }
+    this.seq = entry.seq;
+  }
+
+  /**
+   * The store in parts of about `partChars` characters, produced lazily from live iterators:
+   * nothing is copied up front, so a large store never blocks the event loop in one piece.
+   * Consistent if no write is applied until the last part (the replication stream holds
+   * writes back); otherwise fuzzy, which a journal checkpoint repairs by replaying the writes
+   * recorded alongside (`applyRecorded`). Keys added meanwhile are visited too.
+   */
+  *parts(partChars: number): Generator<SnapshotPart> {
+    yield { begin: { commitSeq: this.seq } };
+    let kv: [string, string][] = [];
+    let chars = 0;
+    for (const e of this.kv) {
+      const c = e[0].length + e[1].length + 8;
+      // A part is at most `partChars`, or one entry: a write that fitted the ring fits as a part.
+      if (kv.length > 0 && chars + c > partChars) {
+        yield { kv };
+        kv = [];
+        chars = 0;
+      }
+      kv.push(e);
+      chars += c;
+    }
+    if (kv.length > 0) yield { kv };
+    let dedup: [string, Reply][] = [];
+    for (const e of this.dedup.live()) {
+      dedup.push(e);
+      if (dedup.length >= DEDUP_PER_PART) {
+        yield { dedup };
+        dedup = [];
+      }
+    }
+    if (dedup.length > 0) yield { dedup };
+  }
+
+  /** Loads one part of a consistent snapshot, in order (`begin` empties the store). */
+  loadPart(p: SnapshotPart): void {
+    if ('begin' in p) {
+      this.kv.clear();
+      this.dedup.load([]);
+      this.seq = p.begin.commitSeq;
+    } else if ('kv' in p) {
+      for (const [k, v] of p.kv) this.kv.set(k, v);
+    } else {
+      for (const [id, r] of p.dedup) this.dedup.record(id, r);
+    }
   }
 
   load(s: StoreSnapshot): void {

@@ -28,6 +28,17 @@ function history() {
 }
 
 describe('chaos model', () => {
+  it('a set and a read of it within one clock tick is explained', () => {
+    const ops: OpRecord[] = [
+      { op: 'set', key: 'w0:k0', value: 'v0', ok: true, t0: 2000, t1: 2000 },
+      { op: 'get', key: 'w0:k0', result: 'v0', ok: true, t0: 2000, t1: 2000 },
+    ];
+    expect(checkHistory(ops, { 'w0:k0': 'v0' }).wrongReads).toBe(0);
+    // …but a value set only after the read ended is not.
+    ops[0] = { ...ops[0], t0: 2001, t1: 2001 } as OpRecord;
+    expect(checkHistory(ops, { 'w0:k0': 'v0' }).wrongReads).toBe(1);
+  });
+
   it('a clean history has no anomaly', () => {
     const h = history();
     h.set('w0:k0', 'v0');
