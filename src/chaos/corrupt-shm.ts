@@ -2,6 +2,7 @@ import { Client } from '../client/client.js';
 import { ShmRing } from '../ipc/shm-ring.js';
 import { DATA_OFFSET, ENTRY_HEADER_BYTES, Ent, WRAP_MARKER, entryBytes } from '../ipc/shm-layout.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import { processState } from '../watchdog/proc.js';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -29,10 +30,23 @@ function lastPublishedEntry(ring: ShmRing): number | null {
   return last;
 }
 
+/** SIGSTOP takes effect asynchronously: until the state says stopped, the standby may still read. */
+async function waitStopped(pid: number): Promise<boolean> {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    const st = processState(pid);
+    if (st === 'T' || st === 't') return true;
+    if (st === null || Date.now() > deadline) return false;
+    await sleep(1);
+  }
+}
+
 /**
  * Flips one payload byte of an entry the standby has not read yet. The standby is stopped
- * for the few milliseconds this takes, so the entry is really unread when it is damaged;
- * a write of our own guarantees there is one.
+ * for the few milliseconds this takes, and the entry is one published after it stopped (a
+ * write of our own guarantees there is one), so it is really unread when it is damaged.
+ * (An entry published before the stop may have been read and checked already, just not
+ * released: damaging it would go unnoticed, and prove nothing.)
  */
 export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, standbyPid: number): Promise<string> {
   const ring = ShmRing.attach(paths.shmName);
@@ -41,17 +55,20 @@ export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, 
   let detail = 'no unread entry appeared: nothing corrupted';
   let write: Promise<unknown> | null = null;
   try {
-    write = client.set(`chaos:corrupt-shm:${Date.now()}`, 'c'.repeat(64)).catch((e: Error) => e);
-    const deadline = Date.now() + 2000;
-    while (ring.head === ring.tail && Date.now() < deadline) await sleep(1);
-    if (ring.head !== ring.tail) {
-      const target = lastPublishedEntry(ring);
+    if (await waitStopped(standbyPid)) {
+      const stoppedAt = ring.head;
+      write = client.set(`chaos:corrupt-shm:${Date.now()}`, 'c'.repeat(64)).catch((e: Error) => e);
+      const deadline = Date.now() + 2000;
+      while (ring.head === stoppedAt && Date.now() < deadline) await sleep(1);
+      const target = ring.head !== stoppedAt ? lastPublishedEntry(ring) : null;
       if (target !== null) {
         const buf = ring.rawBuffer;
         const at = target + ENTRY_HEADER_BYTES;
         buf[at] = (buf[at] as number) ^ 0xff;
         detail = `flipped payload byte at ring offset ${at - DATA_OFFSET}`;
       }
+    } else {
+      detail = `the standby (pid ${standbyPid}) did not stop: nothing corrupted`;
     }
   } finally {
     process.kill(standbyPid, 'SIGCONT');
@@ -59,5 +76,5 @@ export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, 
   const outcome = await write;
   await client.close();
   ring.detach();
-  return `${detail}; our write ${outcome instanceof Error ? `failed: ${outcome.message}` : 'was acknowledged'}`;
+  return `${detail}; our write ${outcome === null ? 'was not sent' : outcome instanceof Error ? `failed: ${outcome.message}` : 'was acknowledged'}`;
 }

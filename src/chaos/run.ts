@@ -28,6 +28,11 @@ export interface ChaosOptions {
   keepTmp?: boolean;
   /** Stop injecting once the run has taken this long (the report then says how far it got). */
   timeBudgetMs?: number;
+  /**
+   * SIGINT/SIGTERM end the run early but cleanly (load stopped, history checked, tree stopped,
+   * report printed); a second one kills the tree and workers at once. For the CLI.
+   */
+  handleSignals?: boolean;
 }
 
 export interface FaultResult {
@@ -439,6 +444,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const plan = planFaults(opts.seed, opts.faults, alarmMs);
   let needlessRestarts = 0;
   let undetected = 0;
+  let interrupted: string | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) {
+      for (const w of workers) w.kill();
+      void tree.kill().finally(() => {
+        fs.rmSync(`/dev/shm${paths.shmName}`, { force: true });
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+      return;
+    }
+    interrupted = sig;
+    say(opts, `${sig}: finishing the current fault, then checking and stopping (again to kill everything now)`);
+  };
+  if (opts.handleSignals) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, onSignal);
   try {
     say(opts, `instance ${name} on ${endpoint} (seed ${opts.seed}, ${opts.faults} faults, ${clients} clients, alarm ${alarmMs} ms)`);
     await tree.start();
@@ -479,6 +499,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const kind = kindOf(fault, fo);
       const expectedFailover = expectsFailover(fault, fo, alarmMs);
       if (!(await checkGap(i === 0 ? 'before fault 1' : `between faults ${i} and ${i + 1}`))) break;
+      if (interrupted) {
+        violations.push(`interrupted by ${interrupted} after ${i} of ${plan.length} faults`);
+        break;
+      }
       if (opts.timeBudgetMs !== undefined && Date.now() - began > opts.timeBudgetMs) {
         evidence.push(`time budget: ${Math.round(opts.timeBudgetMs / 1000)} s spent after ${i} faults (recoveries took ${faults.map((f) => f.recoveryMs ?? '-').join(', ')} ms)`);
         break;
@@ -596,6 +620,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   } catch (err) {
     violations.push(`run: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal);
     for (const w of workers) w.kill();
     if (!stopped) {
       await tree.stop(10_000);

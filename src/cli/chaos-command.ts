@@ -61,6 +61,7 @@ function registerChaosRun(chaos: Command): void {
         json: !!o.json,
         alarmMs: o.alarm,
         pingIntervalMs: o.pingInterval,
+        handleSignals: true,
       });
       printReport(report, !!o.json);
       if (!report.ok) process.exitCode = 1;

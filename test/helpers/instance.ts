@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Client } from '../../src/client/client.js';
+import { parseEventLine, pidAlive } from '../../src/chaos/tree.js';
 import { freePort } from '../../src/net/free-port.js';
 import { runtimePaths, type RuntimePaths } from '../../src/runtime/paths.js';
 
@@ -33,29 +34,13 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
 
 /** Alive and not a zombie (orphans re-parented to a pid 1 that never reaps stay zombies). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  return pidAlive(pid);
 }
 
-/** Parses a foreground event line: `HH:MM:SS.mmm event k=v k=v`. */
+/** A foreground event line as a flat record (`HH:MM:SS.mmm event k=v k=v`). */
 export function parseEvent(line: string): Event | null {
-  const m = /^\d\d:\d\d:\d\d\.\d{3} (\S+)(.*)$/.exec(line);
-  if (!m) return null;
-  const e: Event = { event: m[1] as string };
-  for (const kv of (m[2] as string).matchAll(/ (\w+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-    const v = kv[2] as string;
-    e[kv[1] as string] = v.startsWith('"') ? (JSON.parse(v) as string) : v;
-  }
-  return e;
+  const p = parseEventLine(line);
+  return p && { ...p.fields, event: p.event };
 }
 
 export interface InstanceOptions {

@@ -1,7 +1,24 @@
 // `osps chaos run` in-process: a real tree (dist/, built by pretest) under load from real
 // client worker processes, 20 seeded faults, and every invariant checked afterwards.
+import { execa } from 'execa';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runChaos, type ChaosReport } from '../../src/chaos/run.js';
+import { LAUNCHER, waitFor } from '../helpers/instance.js';
+
+/** Pids whose command line names `marker` (read-only scan of /proc). */
+function processesNaming(marker: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 function why(r: ChaosReport): string {
   return [...r.violations, ...r.evidence.slice(0, 12)].join('\n');
@@ -25,5 +42,22 @@ describe('osps chaos run', () => {
     expect.soft(r.orphans, msg).toEqual([]);
     expect(r.violations).toEqual([]);
     expect(r.ok).toBe(true);
+  });
+
+  it('SIGINT ends a run early but cleanly: report, exit 1, nothing left behind', { timeout: 90_000 }, async () => {
+    const run = execa('node', [LAUNCHER, 'chaos', 'run', '--faults', '200', '--seed', '4242', '--clients', '1'], { reject: false, all: true });
+    let seen = '';
+    run.stderr?.on('data', (d: Buffer) => (seen += d.toString()));
+    await waitFor('the first fault', () => seen.includes('fault 1/200'), 60_000);
+    const instance = `chaos-4242-${run.pid}`;
+    expect(processesNaming(instance).length).toBeGreaterThan(0);
+    run.kill('SIGINT');
+    const r = await run;
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/interrupted by SIGINT after \d+ of 200 faults/);
+    expect(r.stdout).toMatch(/leaked\s+0/);
+    expect(r.stdout).toMatch(/orphans\s+0/);
+    expect(processesNaming(instance)).toEqual([]);
+    expect(fs.readdirSync('/dev/shm').filter((f) => f.includes(instance))).toEqual([]);
   });
 });
