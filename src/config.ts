@@ -8,7 +8,7 @@ export interface Config {
   endpoint: string;
   /** Overrides the runtime dir ($XDG_RUNTIME_DIR/osps or /tmp/osps-<uid>). */
   runtimeRoot?: string;
-  /** Persistent data (degraded-mode journal). */
+  /** Persistent data: the primary's journal. */
   dataDir?: string;
   /** Watchdog → server ping period. */
   pingIntervalMs: number;

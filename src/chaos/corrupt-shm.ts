@@ -1,6 +1,6 @@
 import { Client } from '../client/client.js';
 import { ShmRing } from '../ipc/shm-ring.js';
-import { DATA_OFFSET, ENTRY_HEADER_BYTES, Ent, WRAP_MARKER, entryBytes } from '../ipc/shm-layout.js';
+import { DATA_OFFSET, ENTRY_HEADER_BYTES, Ent, Hdr, WRAP_MARKER, entryBytes } from '../ipc/shm-layout.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { processState } from '../watchdog/proc.js';
 
@@ -77,4 +77,20 @@ export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, 
   await client.close();
   ring.detach();
   return `${detail}; our write ${outcome === null ? 'was not sent' : outcome instanceof Error ? `failed: ${outcome.message}` : 'was acknowledged'}`;
+}
+
+/**
+ * Flips a byte of the header's magic: entries keep flowing (nothing reads the magic on the
+ * hot path), but no server could attach to the object any more until it is repaired.
+ */
+export function corruptHeader(paths: RuntimePaths): string {
+  const ring = ShmRing.attach(paths.shmName);
+  try {
+    const buf = ring.rawBuffer;
+    const at = Hdr.MAGIC + 1;
+    buf[at] = (buf[at] as number) ^ 0xff;
+    return `flipped header byte ${at} (magic)`;
+  } finally {
+    ring.detach();
+  }
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { OspsError } from '../errors.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import { corruptUnreadEntry } from './corrupt-shm.js';
+import { makeFifo } from '../ipc/fifo.js';
+import { corruptHeader, corruptUnreadEntry } from './corrupt-shm.js';
 import { fillRing } from './fill-ring.js';
 import { findPid, liveStatus } from './targets.js';
 
@@ -28,8 +29,8 @@ export const FAULT_HELP: Record<FaultName, string> = {
   'hang-primary': 'SIGSTOP the primary, SIGCONT after --for MS if given (expect: fenced and replaced past the alarm)',
   'hang-secondary': 'SIGSTOP the secondary, SIGCONT after --for MS if given (expect: replaced past the alarm)',
   pause: 'SIGSTOP a role (--role, default primary) for less than the alarm, then SIGCONT (expect: no failover)',
-  'cut-pipe': 'break the FIFO link between the servers with a corrupt frame (--pipe s2p|p2s) (expect: re-paired)',
-  'corrupt-shm': 'flip a byte in an unread ring entry (expect: CRC caught, standby resynced from a snapshot)',
+  'cut-pipe': 'break the FIFO link between the servers (--pipe s2p|p2s; --how frame|unlink|replace) (expect: re-paired)',
+  'corrupt-shm': 'flip a byte in an unread ring entry, or (--where header) in the shm header (expect: caught, header repaired, standby resynced)',
   'fill-ring': 'stall the standby and fill the ring with writes (expect: backpressure, never overwrite)',
   'memory-hog': 'make a server (--role, default primary) exceed --memory-ceiling (expect: restarted, via failover for the primary)',
 };
@@ -39,7 +40,14 @@ export interface FaultOptions {
   forMs?: number;
   role?: 'primary' | 'secondary';
   pipe?: 'p2s' | 's2p';
+  /** cut-pipe: write a corrupt frame (default), unlink the FIFO, or replace it with another one. */
+  how?: CutHow;
+  /** corrupt-shm: an unread ring entry (default) or the header. */
+  where?: 'entry' | 'header';
 }
+
+export const CUT_HOWS = ['frame', 'unlink', 'replace'] as const;
+export type CutHow = (typeof CUT_HOWS)[number];
 
 /** What was done, to whom and when: the chaos report matches events against it. */
 export interface FaultRecord {
@@ -132,21 +140,29 @@ export async function injectFault(paths: RuntimePaths, fault: FaultName, opts: F
       const pipe = opts.pipe ?? 's2p';
       const file = pipe === 'p2s' ? paths.p2sFifo : paths.s2pFifo;
       const reader = await findPid(paths, pipe === 'p2s' ? 'secondary' : 'primary');
+      const role = pipe === 'p2s' ? 'secondary' : 'primary';
+      const how = opts.how ?? 'frame';
+      const t = Date.now();
+      if (how !== 'frame') {
+        // The open ends keep working on the old FIFO: only its path is gone (or leads elsewhere).
+        fs.unlinkSync(file);
+        if (how === 'replace') await makeFifo(file);
+        return record(role, reader, t, how === 'replace' ? `${pipe} FIFO replaced by a new one at its path` : `${pipe} FIFO unlinked`);
+      }
       // A frame with a bad prefix desynchronises the stream for good: the reader must drop the link.
       const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-      const t = Date.now();
       try {
         fs.writeSync(fd, Buffer.from('CUT!CUT!'));
       } finally {
         fs.closeSync(fd);
       }
-      return record(pipe === 'p2s' ? 'secondary' : 'primary', reader, t, `corrupt frame written into ${pipe}`);
+      return record(role, reader, t, `corrupt frame written into ${pipe}`);
     }
     case 'corrupt-shm': {
       const pid = await findPid(paths, 'secondary');
       const status = await liveStatus(paths);
       const t = Date.now();
-      const detail = await corruptUnreadEntry(paths, status.endpoint, pid);
+      const detail = opts.where === 'header' ? corruptHeader(paths) : await corruptUnreadEntry(paths, status.endpoint, pid);
       return record('secondary', pid, t, detail);
     }
     case 'fill-ring': {

@@ -12,7 +12,7 @@ import { percentile } from '../client/percentiles.js';
 import { runtimePaths, type RuntimePaths } from '../runtime/paths.js';
 import { processStartTime } from '../watchdog/proc.js';
 import { freePort } from '../net/free-port.js';
-import { FAULTS, expectsFailover, injectFault, type FaultName, type FaultOptions, type FaultRecord } from './faults.js';
+import { CUT_HOWS, FAULTS, expectsFailover, injectFault, type FaultName, type FaultOptions, type FaultRecord } from './faults.js';
 import { checkHistory, keysOf, type FinalState, type OpRecord } from './model.js';
 import { mulberry32 } from './prng.js';
 import { liveStatus } from './targets.js';
@@ -128,9 +128,13 @@ export function planFaults(seed: number, count: number, alarmMs: number): Array<
         break;
       case 'cut-pipe':
         opts.pipe = pick(['s2p', 'p2s'] as const);
+        opts.how = pick(CUT_HOWS);
         break;
       case 'fill-ring':
         opts.forMs = Math.floor(alarmMs / 2);
+        break;
+      case 'corrupt-shm':
+        opts.where = rng() < 0.25 ? 'header' : 'entry';
         break;
       case 'memory-hog':
         opts.role = pick(['primary', 'secondary'] as const);
@@ -147,6 +151,8 @@ export function kindOf(fault: FaultName, opts: FaultOptions): string {
   let k: string = fault;
   if (opts.role) k += ` --role ${opts.role}`;
   if (opts.pipe) k += ` --pipe ${opts.pipe}`;
+  if (opts.how && opts.how !== 'frame') k += ` --how ${opts.how}`;
+  if (opts.where === 'header') k += ' --where header';
   if (opts.forMs !== undefined) k += ` --for ${opts.forMs}`;
   return k;
 }
@@ -164,14 +170,14 @@ function expectsAction(fault: FaultName, opts: FaultOptions, alarmMs: number, de
     case 'hang-secondary':
       return opts.forMs === undefined || opts.forMs > alarmMs;
     case 'corrupt-shm':
-      return !detail.startsWith('no unread entry');
+      return detail.startsWith('flipped');
     default:
       return false;
   }
 }
 
 // Events that mean something is being repaired: recovery is only complete after an in-sync report that follows them.
-const TROUBLE = new Set(['exited', 'ping-missed', 'detected', 'fenced', 'memory-ceiling', 'link-lost', 'promoted', 'respawned', 'spawned', 'give-up']);
+const TROUBLE = new Set(['exited', 'repaired', 'ping-missed', 'detected', 'fenced', 'memory-ceiling', 'link-lost', 'promoted', 'respawned', 'spawned', 'give-up']);
 const DETECTION = new Set(['exited', 'ping-missed', 'detected', 'memory-ceiling', 'link-lost', 'adopted']);
 
 function isTrouble(e: TreeEvent): boolean {

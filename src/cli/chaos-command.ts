@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { FAULTS, FAULT_HELP, injectFault, type FaultName, type FaultOptions } from '../chaos/faults.js';
+import { CUT_HOWS, FAULTS, FAULT_HELP, injectFault, type CutHow, type FaultName, type FaultOptions } from '../chaos/faults.js';
 import { intArg, instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { say } from './output.js';
 
@@ -7,6 +7,8 @@ interface FaultCliOpts extends InstanceOpts {
   for?: number;
   role?: 'primary' | 'secondary';
   pipe?: 'p2s' | 's2p';
+  how?: CutHow;
+  where?: 'entry' | 'header';
   json?: boolean;
 }
 
@@ -26,6 +28,10 @@ export function registerChaos(program: Command): void {
     }
     if (fault === 'cut-pipe') {
       cmd.addOption(new Option('--pipe <fifo>', 'which FIFO to break').choices(['s2p', 'p2s']).default('s2p'));
+      cmd.addOption(new Option('--how <how>', 'corrupt frame, unlink the FIFO, or replace it').choices([...CUT_HOWS]).default('frame'));
+    }
+    if (fault === 'corrupt-shm') {
+      cmd.addOption(new Option('--where <part>', 'an unread ring entry, or the header').choices(['entry', 'header']).default('entry'));
     }
     cmd.option('--json', 'print what was done as JSON');
     cmd.action(async (o: FaultCliOpts) => {
@@ -33,6 +39,8 @@ export function registerChaos(program: Command): void {
       if (o.for !== undefined) opts.forMs = o.for;
       if (o.role) opts.role = o.role;
       if (o.pipe) opts.pipe = o.pipe;
+      if (o.how) opts.how = o.how;
+      if (o.where) opts.where = o.where;
       const rec = await injectFault(pathsFrom(o), fault as FaultName, opts);
       if (o.json) process.stdout.write(`${JSON.stringify(rec)}\n`);
       else say(`${fault}: ${rec.role} pid ${rec.pid}: ${rec.detail}`);

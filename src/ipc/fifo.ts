@@ -56,8 +56,27 @@ export async function removeFifo(path: string): Promise<boolean> {
   }
 }
 
+/** Which FIFO an end was opened on. */
+interface FileId {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * False once the name no longer leads to the FIFO `id` was opened on (unlinked, or replaced
+ * by another file): the open end still works, but no new peer can ever reach it.
+ */
+function isAtPath(path: string, id: FileId): boolean {
+  try {
+    const st = fs.lstatSync(path);
+    return st.dev === id.dev && st.ino === id.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** Opens one end of a FIFO; ENXIO (no reader yet) is rethrown untouched for the writer's retry loop. */
-function openFifoFd(path: string, flags: number): number {
+function openFifoFd(path: string, flags: number): { fd: number; id: FileId } {
   let fd: number;
   try {
     // O_NOFOLLOW: a symlink planted at the FIFO's name must not redirect our writes.
@@ -72,8 +91,9 @@ function openFifoFd(path: string, flags: number): number {
     throw err;
   }
   try {
-    if (!fs.fstatSync(fd).isFIFO()) throw new OspsError('NOT_A_FIFO', `${path} is not a FIFO`, { path });
-    return fd;
+    const st = fs.fstatSync(fd);
+    if (!st.isFIFO()) throw new OspsError('NOT_A_FIFO', `${path} is not a FIFO`, { path });
+    return { fd, id: { dev: st.dev, ino: st.ino } };
   } catch (err) {
     fs.closeSync(fd);
     throw err;
@@ -112,7 +132,12 @@ export class FifoReader extends EventEmitter<FifoReaderEvents> {
   private readonly decoder: FrameDecoder;
   private done = false;
 
-  private constructor(path: string, socket: net.Socket, decoder: FrameDecoder) {
+  private constructor(
+    path: string,
+    socket: net.Socket,
+    decoder: FrameDecoder,
+    private readonly id: FileId,
+  ) {
     super();
     this.path = path;
     this.socket = socket;
@@ -125,11 +150,17 @@ export class FifoReader extends EventEmitter<FifoReaderEvents> {
 
   static open(path: string, opts: { maxFrameBytes: number }): FifoReader {
     const decoder = new FrameDecoder(opts.maxFrameBytes);
-    return new FifoReader(path, wrapFd(openFifoFd(path, O_RDONLY), true), decoder);
+    const { fd, id } = openFifoFd(path, O_RDONLY);
+    return new FifoReader(path, wrapFd(fd, true), decoder, id);
   }
 
   get closed(): boolean {
     return this.done;
+  }
+
+  /** See isAtPath: checked periodically, since nothing on the open end reports it. */
+  stillAtPath(): boolean {
+    return isAtPath(this.path, this.id);
   }
 
   /** Idempotent; emits nothing. */
@@ -197,7 +228,12 @@ export class FifoWriter extends EventEmitter<FifoWriterEvents> {
   private readonly socket: net.Socket;
   private done = false;
 
-  private constructor(path: string, socket: net.Socket, maxFrameBytes: number) {
+  private constructor(
+    path: string,
+    socket: net.Socket,
+    maxFrameBytes: number,
+    private readonly id: FileId,
+  ) {
     super();
     this.path = path;
     this.socket = socket;
@@ -218,7 +254,8 @@ export class FifoWriter extends EventEmitter<FifoWriterEvents> {
     for (;;) {
       opts.signal?.throwIfAborted();
       try {
-        return new FifoWriter(path, wrapFd(openFifoFd(path, O_WRONLY), false), opts.maxFrameBytes);
+        const { fd, id } = openFifoFd(path, O_WRONLY);
+        return new FifoWriter(path, wrapFd(fd, false), opts.maxFrameBytes, id);
       } catch (err) {
         if (!(isErrnoException(err) && err.code === 'ENXIO')) throw err;
       }
@@ -237,6 +274,11 @@ export class FifoWriter extends EventEmitter<FifoWriterEvents> {
 
   get closed(): boolean {
     return this.done;
+  }
+
+  /** See isAtPath. */
+  stillAtPath(): boolean {
+    return isAtPath(this.path, this.id);
   }
 
   /** Bytes accepted but not yet in the kernel pipe. */

@@ -190,6 +190,39 @@ function lstatOrNull(path: string): fs.Stats | null {
   }
 }
 
+/** The header fields that never change after creation and that attach() checks. */
+const IDENTITY_FIELDS = ['version', 'header size', 'capacity', 'instance', 'magic'] as const;
+type IdentityField = (typeof IDENTITY_FIELDS)[number];
+
+/** Identity fields of the header that differ from what they were created as. */
+function damagedIdentity(m: Mapping, capacity: number, instance: Buffer): IdentityField[] {
+  const hv = new DataView(m.buf.buffer, m.buf.byteOffset, HEADER_BYTES);
+  const le = os.endianness() === 'LE';
+  const bad: IdentityField[] = [];
+  if (hv.getUint32(Hdr.VERSION, le) !== LAYOUT_VERSION) bad.push('version');
+  if (hv.getUint32(Hdr.HEADER_SIZE, le) !== HEADER_BYTES) bad.push('header size');
+  if (hv.getUint32(Hdr.CAPACITY, le) !== capacity) bad.push('capacity');
+  const len = hv.getUint16(Hdr.INSTANCE_LEN, le);
+  if (len !== instance.length || !m.buf.subarray(Hdr.INSTANCE, Hdr.INSTANCE + len).equals(instance)) bad.push('instance');
+  if (Atomics.load(m.u32, Hdr.MAGIC >> 2) !== SHM_MAGIC) bad.push('magic');
+  return bad;
+}
+
+/** Writes the given identity fields; the magic, if among them, last. */
+function writeIdentity(m: Mapping, capacity: number, instance: Buffer, fields: readonly IdentityField[]): void {
+  const hv = new DataView(m.buf.buffer, m.buf.byteOffset, HEADER_BYTES);
+  const le = os.endianness() === 'LE';
+  if (fields.includes('version')) hv.setUint32(Hdr.VERSION, LAYOUT_VERSION, le);
+  if (fields.includes('header size')) hv.setUint32(Hdr.HEADER_SIZE, HEADER_BYTES, le);
+  if (fields.includes('capacity')) hv.setUint32(Hdr.CAPACITY, capacity, le);
+  if (fields.includes('instance')) {
+    hv.setUint16(Hdr.INSTANCE_LEN, instance.length, le);
+    m.buf.fill(0, Hdr.INSTANCE, Hdr.INSTANCE + MAX_INSTANCE_BYTES);
+    m.buf.set(instance, Hdr.INSTANCE);
+  }
+  if (fields.includes('magic')) Atomics.store(m.u32, Hdr.MAGIC >> 2, SHM_MAGIC);
+}
+
 /** Checks magic, version and geometry of a header; `objectLen` is the object's Buffer length. */
 function parseHeader(name: string, h: Uint8Array, objectLen: number): HeaderInfo {
   const dv = new DataView(h.buffer, h.byteOffset, h.byteLength);
@@ -400,16 +433,11 @@ export class ShmRing {
     // ftruncate zero-filled the object: only non-zero fields need writing.
     const hv = new DataView(buf.buffer, buf.byteOffset, HEADER_BYTES);
     const le = os.endianness() === 'LE';
-    hv.setUint32(Hdr.VERSION, LAYOUT_VERSION, le);
-    hv.setUint32(Hdr.HEADER_SIZE, HEADER_BYTES, le);
-    hv.setUint32(Hdr.CAPACITY, capacity, le);
     hv.setInt32(Hdr.CREATOR_PID, process.pid, le);
     hv.setFloat64(Hdr.CREATOR_START, procStat(process.pid)?.start ?? 0, le);
     hv.setFloat64(Hdr.CREATED_AT, Date.now(), le);
-    hv.setUint16(Hdr.INSTANCE_LEN, instanceBytes.length, le);
-    buf.set(instanceBytes, Hdr.INSTANCE);
     // Magic last: an attach racing with creation sees "not an osps object", never half a header.
-    Atomics.store(m.u32, Hdr.MAGIC >> 2, SHM_MAGIC);
+    writeIdentity(m, capacity, instanceBytes, IDENTITY_FIELDS);
     return new ShmRing(name, m, { capacity, creatorPid: process.pid, creatorStart: 0, instance: opts.instance });
   }
 
@@ -439,6 +467,23 @@ export class ShmRing {
       throw err;
     }
     return new ShmRing(shmName, m, info);
+  }
+
+  /**
+   * Header identity fields (magic, version, geometry, instance) that no longer match what
+   * this handle attached to: a later attach() would refuse the object. Empty when intact.
+   */
+  damagedHeader(): string[] {
+    return damagedIdentity(liveMapping(this.#h, this.name), this.capacity, Buffer.from(this.instance, 'utf8'));
+  }
+
+  /** Rewrites damaged identity fields from what this handle knows; returns the ones it rewrote. */
+  repairHeader(): string[] {
+    const m = liveMapping(this.#h, this.name);
+    const instance = Buffer.from(this.instance, 'utf8');
+    const bad = damagedIdentity(m, this.capacity, instance);
+    if (bad.length > 0) writeIdentity(m, this.capacity, instance, bad);
+    return bad;
   }
 
   static exists(shmName: string): boolean {

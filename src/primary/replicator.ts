@@ -71,11 +71,15 @@ export class Replicator {
   private journalPending: InFlight[] = [];
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
+  private listenFailed = false;
 
   constructor(private readonly d: ReplicatorDeps) {
     this.writer = new RingWriter(d.ring);
     this.committedSeq = d.store.seq;
-    this.sweep = setInterval(() => this.expire(), SWEEP_INTERVAL_MS);
+    this.sweep = setInterval(() => {
+      this.expire();
+      this.checkLinks();
+    }, SWEEP_INTERVAL_MS);
     this.sweep.unref();
   }
 
@@ -134,7 +138,17 @@ export class Replicator {
 
   private listen(): void {
     if (this.closed) return;
-    const reader = FifoReader.open(this.d.paths.s2pFifo, { maxFrameBytes: 4096 });
+    let reader: FifoReader;
+    try {
+      reader = FifoReader.open(this.d.paths.s2pFifo, { maxFrameBytes: 4096 });
+    } catch (err) {
+      // The FIFO is gone (unlinked): the watchdog recreates it before it spawns a standby;
+      // checkLinks retries until then.
+      if (!this.listenFailed) logLine('primary', 'listen-failed', { error: (err as Error).message });
+      this.listenFailed = true;
+      return;
+    }
+    this.listenFailed = false;
     this.s2p = reader;
     reader.on('frame', (frame) => {
       const m = decodeLink(frame);
@@ -144,6 +158,17 @@ export class Replicator {
     });
     reader.on('peer-gone', (reason) => this.lose(`s2p ${reason}`));
     reader.on('protocol-error', (err) => this.lose(`s2p ${err.code}`));
+  }
+
+  /**
+   * An unlinked or replaced FIFO breaks no open end, so nothing reports it; but no new
+   * standby could reach us through it. Checked every sweep: treated as losing the standby.
+   */
+  private checkLinks(): void {
+    if (this.closed) return;
+    if (!this.s2p) return this.listen();
+    const moved = !this.s2p.stillAtPath() ? 's2p' : this.p2s && !this.p2s.stillAtPath() ? 'p2s' : null;
+    if (moved) this.lose(`${moved} FIFO unlinked or replaced at its path`);
   }
 
   private async pair(pid: number): Promise<void> {

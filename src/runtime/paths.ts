@@ -78,7 +78,7 @@ export function lastWordsFile(paths: RuntimePaths, pid: number): string {
   return path.join(paths.dir, `last-words-${pid}.json`);
 }
 
-/** The primary's journal in the data dir (degraded mode, and the snapshot a graceful stop leaves). */
+/** The primary's write-ahead journal in the data dir (see Journal). */
 export function journalFile(dataDir: string): string {
   return path.join(dataDir, 'journal.bin');
 }

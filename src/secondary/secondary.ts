@@ -7,6 +7,8 @@ import { decodeLink, decodeRingPayload, encodeLink } from '../protocol/replicati
 import type { RuntimePaths } from '../runtime/paths.js';
 import type { KvStore } from '../store/kv-store.js';
 
+// How often the standby checks that its FIFOs are still the ones at their paths, and the shm header.
+const LINK_CHECK_MS = 100;
 // Payload bytes applied per turn before yielding: a few milliseconds of JSON parsing.
 const DRAIN_BUDGET_BYTES = 4 * 1024 * 1024;
 
@@ -35,6 +37,7 @@ export class Secondary {
   private drainScheduled = false;
   synced = false;
   private primaryGone = false;
+  private linkCheck: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: SecondaryDeps) {
     this.pairEpoch = d.ring.epoch;
@@ -57,6 +60,15 @@ export class Secondary {
     this.s2p = await FifoWriter.open(this.d.paths.s2pFifo, { maxFrameBytes: 4096, timeoutMs: this.d.cfg.readyTimeoutMs });
     this.s2p.on('peer-gone', () => this.onPrimaryGone());
     this.s2p.write(encodeLink({ t: 'hello', pid: process.pid, token: this.d.token }));
+    // An unlinked or replaced FIFO breaks no open end: only its path tells (see FifoReader).
+    // Likewise a damaged shm header: entries still flow, but no new server could attach.
+    this.linkCheck = setInterval(() => {
+      const moved = this.p2s && !this.p2s.stillAtPath() ? 'p2s' : this.s2p && !this.s2p.stillAtPath() ? 's2p' : null;
+      if (moved) return this.d.onFatal(`${moved} FIFO unlinked or replaced at its path`, false);
+      const damaged = this.d.ring.damagedHeader();
+      if (damaged.length > 0) this.d.onFatal(`ring corrupt: shm header ${damaged.join(', ')} damaged`, true);
+    }, LINK_CHECK_MS);
+    this.linkCheck.unref();
   }
 
   private onPrimaryGone(): void {
@@ -133,6 +145,8 @@ export class Secondary {
   }
 
   close(): void {
+    if (this.linkCheck) clearInterval(this.linkCheck);
+    this.linkCheck = null;
     this.p2s?.close();
     this.s2p?.close();
     this.p2s = null;

@@ -17,6 +17,7 @@ export type EventName =
   | 'memory-ceiling'
   | 'link-lost'
   | 'reclaimed'
+  | 'repaired'
   | 'give-up'
   | 'stopping'
   | 'stopped'

@@ -5,6 +5,7 @@ import { ShmRing } from '../ipc/shm-ring.js';
 import { ensureRuntimeDir } from '../runtime/dir.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import type { EventLog } from './events.js';
+import { logLine } from '../log.js';
 
 function socketFile(endpoint: string): string {
   return endpoint.slice('ipc://'.length);
@@ -32,6 +33,34 @@ export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventL
   await makeFifo(paths.p2sFifo);
   await makeFifo(paths.s2pFifo);
   return ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
+}
+
+/**
+ * Before a server is spawned after a failure: each FIFO must be at its path again, and be
+ * ours (a FIFO, mode 0600, our uid), and the shm header must still say what it was created
+ * with, or the new server could not attach. An unlinked FIFO is recreated, anything else
+ * there that is a FIFO replaced, damaged header fields rewritten; one `repaired` event each.
+ */
+export async function repairIpc(paths: RuntimePaths, ring: ShmRing | null, events: EventLog): Promise<void> {
+  const fields = ring?.repairHeader() ?? [];
+  if (fields.length > 0) events.emit('repaired', { kind: 'shm-header', name: paths.shmName, fields: fields.join(',') });
+  for (const fifo of [paths.p2sFifo, paths.s2pFifo]) {
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.lstatSync(fifo);
+    } catch {
+      // missing: recreated below
+    }
+    if (st && st.isFIFO() && (st.mode & 0o777) === 0o600 && st.uid === process.getuid?.()) continue;
+    try {
+      if (st) await removeFifo(fifo);
+      await makeFifo(fifo);
+      events.emit('repaired', { kind: 'fifo', path: fifo, was: st ? 'replaced' : 'missing' });
+    } catch (err) {
+      // A file that is not a FIFO is left alone: the standby then fails to pair, visibly.
+      logLine('watchdog', 'fifo-repair-failed', { path: fifo, error: (err as Error).message });
+    }
+  }
 }
 
 /** Removes every IPC object of the instance; returns what it removed. */

@@ -9,7 +9,7 @@ import type { AdoptionPlan } from './adopt.js';
 import { adoptServer, killAndReap, spawnServer, type Child } from './children.js';
 import { ControlServer } from './control-server.js';
 import type { EventLog } from './events.js';
-import { createIpc, destroyIpc } from './ipc-resources.js';
+import { createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
 import { Pinger } from './pinger.js';
 import { RestartPolicy } from './restart-policy.js';
 import { Sampler } from './sampler.js';
@@ -178,6 +178,7 @@ export class Watchdog {
       return;
     }
     if (!this.secondary) {
+      await repairIpc(this.paths, this.ring, this.events);
       this.secondary = this.spawn('secondary');
       this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
     }
@@ -398,11 +399,13 @@ export class Watchdog {
         await killAndReap(stale);
       }
       this.secondary = null;
+      await repairIpc(this.paths, this.ring, this.events);
       this.primary = this.spawn('primary');
       this.events.emit('respawned', { role: 'primary', pid: this.primary.pid, epoch: this.epoch });
       await this.readyWaiters.get(this.primary.token)?.promise;
     }
     if (!this.secondary && this.primary) {
+      await repairIpc(this.paths, this.ring, this.events);
       this.secondary = this.spawn('secondary');
       this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
     }
@@ -442,6 +445,7 @@ export class Watchdog {
     // The FIFOs are shared by name: a new standby opening them before the primary has seen
     // the old one go would inherit its half of the link. Wait for the primary to let go.
     await this.standbyReleased(old.pid);
+    await repairIpc(this.paths, this.ring, this.events);
     this.secondary = this.spawn('secondary');
     this.events.emit('respawned', { role: 'secondary', pid: this.secondary.pid, epoch: this.epoch });
   }

@@ -1,5 +1,6 @@
 // One test per `osps chaos <fault>`: the fault is injected through the CLI (or its script)
 // on a real tree under client load, and the expected outcome is checked.
+import fs from 'node:fs';
 import { execa } from 'execa';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -167,6 +168,50 @@ describe('osps chaos <fault>', () => {
       await l.stopAndVerify();
     });
   }
+
+  for (const [how, pipe] of [['unlink', 's2p'], ['replace', 'p2s']] as const) {
+    it(`cut-pipe --how ${how} --pipe ${pipe}: the open link hides it, the servers notice anyway, the FIFO is repaired and the pair re-paired`, async () => {
+      const { i, c } = await start(`c-cut-${how}`);
+      const l = load(c);
+      const sec = i.currentPid('secondary');
+      const file = pipe === 'p2s' ? i.paths.p2sFifo : i.paths.s2pFifo;
+      const mark = i.events.length;
+      const rec = await chaos(i, ['cut-pipe', '--pipe', pipe, '--how', how]);
+      expect(rec.detail).toContain(how === 'unlink' ? 'unlinked' : 'replaced');
+      await i.waitEvent((e) => e.event === 'respawned' && e.role === 'secondary', 10_000, mark);
+      if (how === 'unlink') {
+        // Recreated by the watchdog before the new standby was spawned.
+        const repaired = i.events.slice(mark).find((e) => e.event === 'repaired');
+        expect(repaired?.path).toBe(file);
+        expect(repaired?.was).toBe('missing');
+      }
+      await inSyncAfter(i, mark);
+      expect(isAlive(sec)).toBe(false);
+      expect(promotedSince(i, mark)).toBe(false);
+      // The new standby paired through whatever is at the path now: a FIFO of ours.
+      const after = fs.lstatSync(file);
+      expect(after.isFIFO()).toBe(true);
+      expect(after.mode & 0o777).toBe(0o600);
+      await l.stopAndVerify();
+    });
+  }
+
+  it('corrupt-shm --where header: the standby notices, the watchdog rewrites the header, a new standby attaches and syncs', async () => {
+    const { i, c } = await start('c-corrupt-hdr');
+    const l = load(c);
+    const sec = i.currentPid('secondary');
+    const mark = i.events.length;
+    const rec = await chaos(i, ['corrupt-shm', '--where', 'header']);
+    expect(rec.detail).toMatch(/flipped header byte .*magic/);
+    const exited = await i.waitEvent((e) => e.event === 'exited' && e.role === 'secondary', 10_000, mark);
+    expect(`${exited.cause} ${exited.reason}`).toMatch(/RING_CORRUPT|header magic damaged/);
+    const repaired = await i.waitEvent((e) => e.event === 'repaired' && e.kind === 'shm-header', 10_000, mark);
+    expect(repaired.fields).toBe('magic');
+    await inSyncAfter(i, mark);
+    expect(isAlive(sec)).toBe(false);
+    expect(promotedSince(i, mark)).toBe(false);
+    await l.stopAndVerify();
+  });
 
   it('corrupt-shm: the standby detects the damaged entry, never applies it, and is resynced', async () => {
     const { i, c } = await start('c-corrupt');

@@ -140,4 +140,29 @@ describe('supervised pair', () => {
     expect(i.events.some((e) => e.event === 'ping-missed' || e.event === 'promoted')).toBe(false);
     expect(((await c.info()) as { epoch: number }).epoch).toBe(1);
   });
+
+  it('SIGKILL of both servers at once while in sync: a fresh primary rebuilds every acknowledged write from the journal', async () => {
+    const { i, c } = await startPair('killboth', { alarm: 5000, pingInterval: 1000 });
+    const before = await writeMany(c, 'a', 300);
+    let counted = 0;
+    for (let k = 0; k < 50; k++) counted = (await c.incr('ctr')) as number;
+    const w = backgroundWriter(c, 'b');
+    await waitFor('load', () => w.acked.length > 50);
+    const primary = i.currentPid('primary');
+    const secondary = i.currentPid('secondary');
+    const mark = i.events.length;
+    process.kill(primary, 'SIGKILL');
+    process.kill(secondary, 'SIGKILL');
+    // No standby survives to be promoted: the new primary is started from the journal.
+    const fresh = await i.waitEvent((e) => e.event === 'respawned' && e.role === 'primary', 10_000, mark);
+    expect(i.events.slice(mark).some((e) => e.event === 'promoted' || e.event === 'give-up')).toBe(false);
+    const n = w.acked.length;
+    await waitFor('writes after the restart', () => w.acked.length > n + 20, 15_000);
+    await w.stop();
+    await expectAllReadable(c, [...before, ...w.acked]);
+    expect(await c.get('a299')).toBe('v299');
+    expect(await c.incr('ctr')).toBe(counted + 1);
+    const info = (await c.info()) as { pid: number };
+    expect(info.pid).toBe(Number(fresh.pid));
+  });
 });
