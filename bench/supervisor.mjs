@@ -1,39 +1,9 @@
 // Supervising the supervisor: what clients see while the watchdog is SIGKILLed and replaced
 // under load, and how long orphaned servers outlive a SIGKILL of launcher + watchdog.
-import { Client, summarize } from '../dist/index.js';
+import { summarize } from '../dist/index.js';
+import { closedLoopLoad } from './closed-loop.mjs';
 import { isAlive as alive } from '../dist/watchdog/proc.js';
 import { Tree, sleep, waitFor } from './tree.mjs';
-
-/** 8 closed-loop writers; latencies are recorded per phase. */
-function load(endpoint) {
-  const clients = Array.from({ length: 8 }, () => new Client({ endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 }));
-  const samples = [];
-  let errors = 0;
-  let running = true;
-  const loops = clients.map(async (c, i) => {
-    let k = 0;
-    while (running) {
-      const t0 = performance.now();
-      try {
-        await c.set(`sv-${i}-${k++}`, 'x');
-        samples.push([t0, performance.now() - t0]);
-      } catch {
-        errors++;
-      }
-    }
-  });
-  return {
-    samples,
-    get errors() {
-      return errors;
-    },
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      await Promise.all(clients.map((c) => c.close()));
-    },
-  };
-}
 
 export async function benchSupervisor() {
   const out = {};
@@ -41,7 +11,7 @@ export async function benchSupervisor() {
     const tree = new Tree('wdkill');
     await tree.start();
     await tree.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync');
-    const l = load(tree.endpoint);
+    const l = closedLoopLoad(tree.endpoint, { prefix: 'sv' });
     await sleep(2000);
     const t = performance.now();
     const before = summarize(l.samples.filter(([t0]) => t0 < t).map(([, d]) => d));

@@ -3,11 +3,21 @@ import type { Reply } from '../protocol/wire.js';
 /**
  * Replies of the last `capacity` writes by request id. It is replicated state: the standby
  * records the same replies, so a write retried across a failover returns its first answer.
+ *
+ * The ids are also kept in a circular array in the order they were recorded, so the oldest
+ * is evicted by key. (Taking it from the front of the Map instead — `keys().next()` — costs
+ * a walk over every entry deleted since V8 last rehashed the table: measured here, ~70 µs
+ * per write once 100 000 replies were held, which capped the primary at ~14 000 writes/s.)
  */
 export class DedupWindow {
   private readonly replies = new Map<string, Reply>();
+  private readonly order: string[];
+  /** Index in `order` of the oldest id. */
+  private head = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.order = new Array<string>(Math.max(0, capacity));
+  }
 
   get(id: string): Reply | undefined {
     return this.replies.get(id);
@@ -18,12 +28,21 @@ export class DedupWindow {
   }
 
   record(id: string, reply: Reply): void {
-    this.replies.set(id, reply);
-    // Map iteration order is insertion order: the first key is the oldest write.
-    while (this.replies.size > this.capacity) {
-      const oldest = this.replies.keys().next().value as string;
-      this.replies.delete(oldest);
+    if (this.capacity <= 0) return;
+    if (this.replies.has(id)) {
+      // Same id again (replay of a recorded reply): it keeps its place, as Map.set does.
+      this.replies.set(id, reply);
+      return;
     }
+    const n = this.replies.size;
+    if (n < this.capacity) {
+      this.order[(this.head + n) % this.capacity] = id;
+    } else {
+      this.replies.delete(this.order[this.head] as string);
+      this.order[this.head] = id;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    this.replies.set(id, reply);
   }
 
   get size(): number {
@@ -37,6 +56,7 @@ export class DedupWindow {
 
   load(entries: [string, Reply][]): void {
     this.replies.clear();
+    this.head = 0;
     for (const [id, r] of entries) this.record(id, r);
   }
 }

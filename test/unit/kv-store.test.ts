@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DedupWindow } from '../../src/store/dedup.js';
 import { KvStore } from '../../src/store/kv-store.js';
 import type { Request } from '../../src/protocol/wire.js';
 
@@ -81,5 +82,23 @@ describe('replicated store', () => {
     fuzzy.loadPart({ kv: [['n', '42']] });
     fuzzy.applyRecorded(w(2, reqs[1] as Request), { id: 'b', ok: true, result: 42 });
     expect(fuzzy.get('n')).toBe('42');
+  });
+
+  it('the dedup window keeps exactly the last N ids, oldest first, across many wraps', () => {
+    const d = new DedupWindow(5);
+    const r = (id: string) => ({ id, ok: true as const, result: id });
+    for (let i = 0; i < 23; i++) d.record(`r${i}`, r(`r${i}`));
+    expect([...d.live()].map(([id]) => id)).toEqual(['r18', 'r19', 'r20', 'r21', 'r22']);
+    // A repeated id (a replayed reply) keeps its place and evicts nothing.
+    d.record('r19', r('again'));
+    expect([...d.live()].map(([id]) => id)).toEqual(['r18', 'r19', 'r20', 'r21', 'r22']);
+    expect(d.get('r19')?.result).toBe('again');
+    d.record('r23', r('r23'));
+    expect(d.has('r18')).toBe(false);
+    expect([...d.live()].map(([id]) => id)).toEqual(['r19', 'r20', 'r21', 'r22', 'r23']);
+    d.load([['a', r('a')], ['b', r('b')]]);
+    expect([...d.live()].map(([id]) => id)).toEqual(['a', 'b']);
+    for (let i = 0; i < 4; i++) d.record(`n${i}`, r(`n${i}`));
+    expect([...d.live()].map(([id]) => id)).toEqual(['b', 'n0', 'n1', 'n2', 'n3']);
   });
 });
