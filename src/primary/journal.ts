@@ -15,6 +15,9 @@ const PART_CHARS = 256 * 1024;
 const PARTS_PER_TURN = 4;
 // Compact once the writes since the last checkpoint outweigh it (and at least this much).
 const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
+// After a failed checkpoint (disk full…), writes are refused at once for this long rather
+// than each starting another attempt.
+const RETRY_CHECKPOINT_MS = 1000;
 
 type JournalRecord =
   | SnapshotPart
@@ -58,6 +61,7 @@ export class Journal {
   private bytesSinceCheckpoint = 0;
   private checkpointBytes = 0;
   private closed = false;
+  private failed: { at: number; err: Error } | null = null;
 
   constructor(
     readonly file: string,
@@ -168,6 +172,7 @@ export class Journal {
       if (this.closed) throw new Error('journal closed');
       if (this.fd === null) {
         // Writes wait for the checkpoint that starts the journal (or retry a failed one).
+        if (!this.checkpoint && this.failed && Date.now() - this.failed.at < RETRY_CHECKPOINT_MS) throw this.failed.err;
         this.checkpoint ??= this.beginCheckpoint();
         const err = await this.checkpoint.done;
         if (err) throw err;
@@ -242,6 +247,7 @@ export class Journal {
       () => undefined,
       (err: Error) => {
         if (!this.closed) logLine('primary', 'journal-checkpoint-failed', { file: this.file, error: err.message });
+        this.failed = { at: Date.now(), err };
         return err;
       },
     ).finally(() => {

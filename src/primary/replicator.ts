@@ -14,6 +14,8 @@ import type { Journal } from './journal.js';
 const SNAPSHOT_PART_CHARS = 256 * 1024;
 const SNAPSHOT_PARTS_PER_TURN = 8;
 const SWEEP_INTERVAL_MS = 100;
+// How soon writes the journal could not confirm are tried again.
+const JOURNAL_RETRY_MS = 1000;
 
 type Waiter = { resolve: (r: Reply) => void; deadline: number };
 
@@ -72,6 +74,7 @@ export class Replicator {
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
   private listenFailed = false;
+  private journalRetry: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: ReplicatorDeps) {
     this.writer = new RingWriter(d.ring);
@@ -128,6 +131,7 @@ export class Replicator {
   close(): void {
     this.closed = true;
     clearInterval(this.sweep);
+    if (this.journalRetry) clearTimeout(this.journalRetry);
     this.s2p?.close();
     this.p2s?.close();
     this.s2p = null;
@@ -348,7 +352,9 @@ export class Replicator {
   /** Acknowledges `batch` (in log order, after any already waiting) once the journal has fsynced it. */
   private commitJournaled(batch: InFlight[]): void {
     for (const f of batch) this.journalPending.push(f);
-    const upTo = (batch[batch.length - 1] as InFlight).logSeq;
+    const last = this.journalPending[this.journalPending.length - 1];
+    if (!last) return;
+    const upTo = last.logSeq;
     this.d.journal.sync().then(
       () => {
         let n = 0;
@@ -357,9 +363,21 @@ export class Replicator {
         this.commitThrough(upTo);
       },
       (err: Error) => {
-        // A journal that cannot be written must not acknowledge anything; a retry gets a new chance.
-        for (const f of this.journalPending) if (f.logSeq <= upTo) this.reject(f, `journal not durable: ${err.message}`);
-        this.journalPending = this.journalPending.filter((f) => f.logSeq > upTo);
+        // Not durable, so not acknowledged: the callers hear UNAVAILABLE now. The writes are
+        // applied, so they stay pending (a retry with the same id joins them rather than
+        // reading an unconfirmed reply from the dedup window) until a later sync covers them.
+        for (const f of this.journalPending) {
+          if (f.logSeq > upTo) break;
+          for (const w of f.waiters) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', `journal not durable (${err.message}); retry with the same id`));
+          f.waiters = [];
+        }
+        if (!this.journalRetry && !this.closed) {
+          this.journalRetry = setTimeout(() => {
+            this.journalRetry = null;
+            if (!this.closed) this.commitJournaled([]);
+          }, JOURNAL_RETRY_MS);
+          this.journalRetry.unref();
+        }
       },
     );
   }
@@ -380,12 +398,6 @@ export class Replicator {
   private settle(f: InFlight): void {
     this.byId.delete(f.reply.id as string);
     for (const w of f.waiters) w.resolve(f.reply);
-    f.waiters = [];
-  }
-
-  private reject(f: InFlight, why: string): void {
-    this.byId.delete(f.reply.id as string);
-    for (const w of f.waiters) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', why));
     f.waiters = [];
   }
 

@@ -132,6 +132,20 @@ describe('primary journal', () => {
     expect(replayed?.dedup.get('y')).toEqual({ id: 'y', ok: true, result: 6 });
   });
 
+  it('a journal that cannot be written never confirms a write', async () => {
+    fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
+    const store = seeded(10);
+    const journal = new Journal(path.join(dir, 'not-a-dir', 'journal.bin'), store);
+    journal.start();
+    writeBatch(store, journal, 5, makePrng(3));
+    await expect(journal.sync()).rejects.toThrow(/EEXIST|ENOTDIR/);
+    // Refused at once while the failure is fresh, and still not durable.
+    await expect(journal.sync()).rejects.toThrow(/EEXIST|ENOTDIR/);
+    expect(journal.installed).toBe(false);
+    expect(journal.checkpoints).toBe(0);
+    journal.abort();
+  });
+
   it('no journal file: nothing to replay', () => {
     expect(Journal.replay(file, DEDUP)).toBeNull();
   });
