@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { runLauncher } from '../launcher.js';
 import { adminRequest } from './admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
 import { fail, say } from './output.js';
@@ -25,6 +24,8 @@ export function registerStart(program: Command): void {
       process.exitCode = await detach(cfg.dataDir, paths);
       return;
     }
+    // Loaded here, not at the top: execa costs ~100 ms that every other command would pay.
+    const { runLauncher } = await import('../launcher.js');
     process.exitCode = await runLauncher(cfg, paths, say);
   });
 }
