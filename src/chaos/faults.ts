@@ -142,11 +142,13 @@ export async function injectFault(paths: RuntimePaths, fault: FaultName, opts: F
       const reader = await findPid(paths, pipe === 'p2s' ? 'secondary' : 'primary');
       const role = pipe === 'p2s' ? 'secondary' : 'primary';
       const how = opts.how ?? 'frame';
+      // The replacement is made beforehand, so the fault itself is one rename.
+      const replacement = how === 'replace' ? await makeSpareFifo(file) : null;
       const t = Date.now();
       if (how !== 'frame') {
         // The open ends keep working on the old FIFO: only its path is gone (or leads elsewhere).
-        fs.unlinkSync(file);
-        if (how === 'replace') await makeFifo(file);
+        if (replacement) renameOver(replacement, file);
+        else fs.unlinkSync(file);
         return record(role, reader, t, how === 'replace' ? `${pipe} FIFO replaced by a new one at its path` : `${pipe} FIFO unlinked`);
       }
       // A frame with a bad prefix desynchronises the stream for good: the reader must drop the link.
@@ -186,3 +188,22 @@ export async function injectFault(paths: RuntimePaths, fault: FaultName, opts: F
   }
 }
 
+/** A new FIFO next to `file`, to be renamed over it. */
+async function makeSpareFifo(file: string): Promise<string> {
+  const spare = `${file}.chaos-${process.pid}`;
+  await makeFifo(spare);
+  return spare;
+}
+
+/**
+ * Puts the spare FIFO at `file` in one step: unlinking first and then creating would leave a
+ * window in which the servers see the path gone and the watchdog recreates it.
+ */
+function renameOver(spare: string, file: string): void {
+  try {
+    fs.renameSync(spare, file);
+  } catch (err) {
+    fs.rmSync(spare, { force: true });
+    throw err;
+  }
+}
