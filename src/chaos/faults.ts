@@ -5,6 +5,7 @@ import { makeFifo } from '../ipc/fifo.js';
 import { corruptHeader, corruptUnreadEntry } from './corrupt-shm.js';
 import { fillRing } from './fill-ring.js';
 import { findPid, liveStatus } from './targets.js';
+import { pidAlive } from './tree.js';
 
 export const FAULTS = [
   'kill-primary',
@@ -85,6 +86,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * SIGKILL and wait (up to 2 s) until the process is gone or a zombie. kill(2) only queues the
+ * signal: tearing down a large address space takes a while, and a caller that checks right after
+ * the command returns must not find the process still there.
+ */
+async function killAndWait(pid: number): Promise<string> {
+  signal(pid, 'SIGKILL');
+  const t0 = Date.now();
+  while (pidAlive(pid)) {
+    if (Date.now() - t0 > 2000) return 'SIGKILL (still present after 2 s)';
+    await sleep(2);
+  }
+  return 'SIGKILL';
+}
+
 /** SIGSTOP, then SIGCONT after `forMs` (if the process still exists: the watchdog may have fenced it). */
 async function stopFor(pid: number, forMs: number | undefined): Promise<string> {
   signal(pid, 'SIGSTOP');
@@ -115,8 +131,7 @@ export async function injectFault(paths: RuntimePaths, fault: FaultName, opts: F
       const role = fault.slice('kill-'.length) as 'primary' | 'secondary' | 'watchdog' | 'launcher';
       const pid = await findPid(paths, role);
       const t = Date.now();
-      signal(pid, 'SIGKILL');
-      return record(role, pid, t, 'SIGKILL');
+      return record(role, pid, t, await killAndWait(pid));
     }
     case 'hang-primary':
     case 'hang-secondary': {
