@@ -1,5 +1,8 @@
 // Every timing constant and limit of osps, with its default, in one place.
 // The CLI and the watchdog pass a resolved `Config` down to every process as JSON.
+import { DEFAULT_ENDPOINT, DEFAULT_MAX_FRAME_BYTES } from './protocol/limits.js';
+
+export { MAX_ID_CHARS, MAX_KEY_BYTES } from './protocol/limits.js';
 
 export interface Config {
   /** Instance name: every FIFO, shm object and socket name derives from it. */
@@ -41,13 +44,13 @@ export interface Config {
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
   name: 'default',
-  endpoint: 'tcp://127.0.0.1:7400',
+  endpoint: DEFAULT_ENDPOINT,
   pingIntervalMs: 1000,
   alarmMs: 3000,
   orphanTimeoutMs: 10_000,
   maxRestarts: 5,
   restartWindowMs: 60_000,
-  maxFrameBytes: 1024 * 1024,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   ringBytes: 16 * 1024 * 1024,
   dedupWindow: 100_000,
   writeDeadlineMs: 5000,
@@ -58,8 +61,6 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   maxQueuedWrites: 100_000,
 });
 
-export const MAX_KEY_BYTES = 1024;
-export const MAX_ID_CHARS = 128;
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function resolveConfig(partial: Partial<Config> = {}): Config {

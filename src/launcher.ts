@@ -7,10 +7,15 @@ import { OspsError } from './errors.js';
 import { acquireLock, readLock, releaseLock } from './runtime/lock.js';
 import { ensureRuntimeDir } from './runtime/dir.js';
 import type { RuntimePaths } from './runtime/paths.js';
-import { liveRecordedWatchdog } from './watchdog/adopt.js';
-import { stopRecordedTree } from './watchdog/recorded-tree.js';
+import { liveRecordedWatchdog } from './watchdog/state-file.js';
 import { RestartPolicy } from './watchdog/restart-policy.js';
-import { EXIT_GAVE_UP, EXIT_START_FAILED } from './watchdog/watchdog.js';
+import { EXIT_GAVE_UP, EXIT_START_FAILED } from './protocol/exit-codes.js';
+
+/** Loaded only when needed: it pulls in the shm addon, which the launcher otherwise never maps. */
+async function stopRecordedTree(paths: RuntimePaths, say: Say): Promise<void> {
+  const { stopRecordedTree: stop } = await import('./watchdog/recorded-tree.js');
+  await stop(paths, say);
+}
 
 const WATCHDOG_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'watchdog', 'main.js');
 

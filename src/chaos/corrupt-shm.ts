@@ -2,11 +2,9 @@ import { Client } from '../client/client.js';
 import { ShmRing } from '../ipc/shm-ring.js';
 import { DATA_OFFSET, ENTRY_HEADER_BYTES, Ent, Hdr, WRAP_MARKER, entryBytes } from '../ipc/shm-layout.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import { processState } from '../watchdog/proc.js';
+import { processState } from '../runtime/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * Buffer offset of the newest published entry: our own write, appended after the standby was

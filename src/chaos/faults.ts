@@ -5,7 +5,8 @@ import { makeFifo } from '../ipc/fifo.js';
 import { corruptHeader, corruptUnreadEntry } from './corrupt-shm.js';
 import { fillRing } from './fill-ring.js';
 import { findPid, liveStatus } from './targets.js';
-import { pidAlive } from './tree.js';
+import { isAlive } from '../runtime/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const FAULTS = [
   'kill-primary',
@@ -82,9 +83,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * SIGKILL and wait (up to 2 s) until the process is gone or a zombie. kill(2) only queues the
@@ -94,7 +92,7 @@ function sleep(ms: number): Promise<void> {
 async function killAndWait(pid: number): Promise<string> {
   signal(pid, 'SIGKILL');
   const t0 = Date.now();
-  while (pidAlive(pid)) {
+  while (isAlive(pid)) {
     if (Date.now() - t0 > 2000) return 'SIGKILL (still present after 2 s)';
     await sleep(2);
   }

@@ -2,12 +2,10 @@ import { Client } from '../client/client.js';
 import { ShmRing } from '../ipc/shm-ring.js';
 import { entryBytes } from '../ipc/shm-layout.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const VALUE_BYTES = 256 * 1024;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * Stalls the standby (SIGSTOP) and writes until the ring has no room for another entry.

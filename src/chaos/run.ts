@@ -10,13 +10,14 @@ import path from 'node:path';
 import { Client } from '../client/client.js';
 import { percentile } from '../client/percentiles.js';
 import { runtimePaths, type RuntimePaths } from '../runtime/paths.js';
-import { processStartTime } from '../watchdog/proc.js';
+import { isSameProcess, processStartTime } from '../runtime/proc.js';
 import { freePort } from '../net/free-port.js';
 import { CUT_HOWS, FAULTS, expectsFailover, injectFault, type FaultName, type FaultOptions, type FaultRecord } from './faults.js';
 import { checkHistory, keysOf, type FinalState, type OpRecord } from './model.js';
 import { mulberry32 } from './prng.js';
 import { liveStatus } from './targets.js';
-import { ChaosTree, REPO_ROOT, pidAlive, within, type TreeEvent } from './tree.js';
+import { ChaosTree, REPO_ROOT, within, type TreeEvent } from './tree.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ChaosOptions {
   faults: number;
@@ -196,9 +197,6 @@ function compact(e: TreeEvent, base: number): string {
   return `+${e.at - base}ms ${e.event}(${parts}${extra})`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 
 function statsOf(xs: Array<number | null>): { p50: number | null; max: number | null } {
@@ -288,7 +286,7 @@ class Worker {
   }
 
   kill(): void {
-    if (this.pid && pidAlive(this.pid, this.startTime)) {
+    if (this.pid && isSameProcess(this.pid, this.startTime)) {
       try {
         process.kill(this.pid, 'SIGKILL');
       } catch {

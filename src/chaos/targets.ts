@@ -1,9 +1,9 @@
-import { adminRequest } from '../cli/admin-client.js';
+import { adminRequest } from '../client/admin-client.js';
 import { OspsError } from '../errors.js';
 import type { InstanceStatus } from '../protocol/admin.js';
 import { readLock } from '../runtime/lock.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import { isSameProcess } from '../watchdog/proc.js';
+import { isSameProcess } from '../runtime/proc.js';
 import { readState } from '../watchdog/state-file.js';
 
 export type TargetRole = 'primary' | 'secondary' | 'watchdog' | 'launcher';

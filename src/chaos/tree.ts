@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuntimePaths } from '../runtime/paths.js';
-import { processStartTime, processState } from '../watchdog/proc.js';
+import { isSameProcess, processStartTime } from '../runtime/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The repository root: this file is src/chaos/tree.ts or dist/chaos/tree.js. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -59,21 +60,6 @@ export function parseEventLine(line: string): { event: string; fields: Record<st
   return { event: m[1] as string, fields };
 }
 
-/** Alive, not a zombie, and (when known) still the process that had `startTime`. */
-export function pidAlive(pid: number, startTime: number | null = null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const state = processState(pid);
-  if (state === null || state === 'Z') return false;
-  return startTime === null || processStartTime(pid) === startTime;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** `p`, or null after `ms` — without a timer left behind to keep the process alive. */
 export async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
@@ -270,7 +256,7 @@ export class ChaosTree {
   /** Pids of the tree still alive after waiting up to `waitMs` for them to go (zombies count as dead). */
   async orphans(waitMs = 8000, extra: Map<number, number | null> = new Map()): Promise<number[]> {
     const all = new Map([...this.pids, ...extra]);
-    const alive = (): number[] => [...all].filter(([pid, st]) => pidAlive(pid, st)).map(([pid]) => pid);
+    const alive = (): number[] => [...all].filter(([pid, st]) => isSameProcess(pid, st)).map(([pid]) => pid);
     const deadline = Date.now() + waitMs;
     let left = alive();
     while (left.length > 0 && Date.now() < deadline) {
@@ -283,7 +269,7 @@ export class ChaosTree {
   /** Last resort after a failure: SIGKILL every pid the tree announced (checked against its start time). */
   async kill(): Promise<void> {
     for (const [pid, st] of this.pids) {
-      if (!pidAlive(pid, st)) continue;
+      if (!isSameProcess(pid, st)) continue;
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -291,6 +277,6 @@ export class ChaosTree {
       }
     }
     const deadline = Date.now() + 3000;
-    while ([...this.pids].some(([pid, st]) => pidAlive(pid, st)) && Date.now() < deadline) await sleep(20);
+    while ([...this.pids].some(([pid, st]) => isSameProcess(pid, st)) && Date.now() < deadline) await sleep(20);
   }
 }

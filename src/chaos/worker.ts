@@ -7,6 +7,7 @@
 import { Client } from '../client/client.js';
 import type { OpRecord } from './model.js';
 import { mulberry32 } from './prng.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long a stop request lets the in-flight op finish before the client is closed under it. */
 const STOP_GRACE_MS = 2000;
@@ -22,9 +23,6 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 async function main(): Promise<number> {
   const endpoint = arg('endpoint', 'OSPS_CHAOS_ENDPOINT');

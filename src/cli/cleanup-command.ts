@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { readLock } from '../runtime/lock.js';
 import { stopRecordedTree } from '../watchdog/recorded-tree.js';
-import { adminRequest } from './admin-client.js';
+import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail, say } from './output.js';
 

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { adminRequest } from './admin-client.js';
+import { adminRequest } from '../client/admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
 import { fail, say } from './output.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface StartOpts extends ConfigOpts {
   detach?: boolean;
@@ -47,7 +48,7 @@ async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>): Pro
       return 0;
     }
     if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return fail(`'${paths.name}' did not come up; see ${logFile}`);
 }

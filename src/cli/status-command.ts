@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { InstanceStatus, ProcessStatus } from '../protocol/admin.js';
-import { adminRequest } from './admin-client.js';
+import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail } from './output.js';
 

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { readLock } from '../runtime/lock.js';
-import { isAlive } from '../watchdog/proc.js';
+import { isAlive } from '../runtime/proc.js';
 import { stopRecordedTree } from '../watchdog/recorded-tree.js';
 import { readState } from '../watchdog/state-file.js';
-import { adminRequest } from './admin-client.js';
+import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail, say } from './output.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const STOP_WAIT_MS = 8000;
 
@@ -20,7 +21,7 @@ export function registerStop(program: Command): void {
       const launcher = readLock(paths.lockFile);
       const pids = [state?.watchdogPid, launcher?.live ? launcher.pid : undefined].filter((p): p is number => !!p);
       const deadline = Date.now() + STOP_WAIT_MS;
-      while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (pids.some(isAlive) && Date.now() < deadline) await sleep(25);
       if (pids.some(isAlive)) {
         process.exitCode = fail(`'${o.name}' did not stop within ${STOP_WAIT_MS} ms`);
         return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as zmq from 'zeromq';
-import { DEFAULTS } from '../config.js';
+import { DEFAULT_ENDPOINT, DEFAULT_MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { OspsError } from '../errors.js';
 import type { ErrReply, Json, Op, Reply } from '../protocol/wire.js';
 
@@ -80,10 +80,10 @@ export class Client {
   private readonly receiving: Promise<void>;
 
   constructor(opts: ClientOptions = {}) {
-    this.endpoint = opts.endpoint ?? DEFAULTS.endpoint;
+    this.endpoint = opts.endpoint ?? DEFAULT_ENDPOINT;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs;
     this.deadlineMs = opts.deadlineMs ?? CLIENT_DEFAULTS.deadlineMs;
-    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.unavailableRetryMs = opts.unavailableRetryMs ?? CLIENT_DEFAULTS.unavailableRetryMs;
     this.socket = new zmq.Dealer({
       linger: 0,

@@ -14,6 +14,7 @@ import os from 'node:os';
 import shm from 'shm-typed-array';
 import { OspsError, RingCorruptError, isErrnoException } from '../errors.js';
 import { crc32Range } from './crc32.js';
+import { isSameProcess, processStartTime } from '../runtime/proc.js';
 import {
   DATA_OFFSET,
   DEFAULT_CAPACITY,
@@ -298,32 +299,6 @@ function inspectObject(name: string, opts: { checkOwner: boolean }): ObjectInfo 
   }
 }
 
-/** Start time (clock ticks since boot) and state of a process from /proc, or null. */
-function procStat(pid: number): { start: number; state: string } | null {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces and parens: parse from the last ')'.
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0] ?? '?', start: Number(f[19]) };
-  } catch {
-    return null;
-  }
-}
-
-/** Is `pid` the same live process that recorded `start`? Zombies and reused pids count as dead. */
-function isCreatorAlive(pid: number, start: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    if (!(isErrnoException(err) && err.code === 'EPERM')) return false;
-  }
-  const ps = procStat(pid);
-  if (!ps) return true;
-  if (ps.state === 'Z' || ps.state === 'X') return false;
-  return !(start > 0 && ps.start !== start);
-}
-
 function assertSafeCounter(what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new OspsError('SHM_BAD_VALUE', `${what} must be a non-negative safe integer, got ${v}`);
 }
@@ -434,7 +409,7 @@ export class ShmRing {
     const hv = new DataView(buf.buffer, buf.byteOffset, HEADER_BYTES);
     const le = os.endianness() === 'LE';
     hv.setInt32(Hdr.CREATOR_PID, process.pid, le);
-    hv.setFloat64(Hdr.CREATOR_START, procStat(process.pid)?.start ?? 0, le);
+    hv.setFloat64(Hdr.CREATOR_START, processStartTime(process.pid) ?? 0, le);
     hv.setFloat64(Hdr.CREATED_AT, Date.now(), le);
     // Magic last: an attach racing with creation sees "not an osps object", never half a header.
     writeIdentity(m, capacity, instanceBytes, IDENTITY_FIELDS);
@@ -516,7 +491,7 @@ export class ShmRing {
       // A crash mid-create or foreign garbage: no creator to protect.
     }
     if (!creator) return { reclaimed: destroyObject(shmName) };
-    const creatorAlive = isCreatorAlive(creator.pid, creator.start);
+    const creatorAlive = isSameProcess(creator.pid, creator.start > 0 ? creator.start : null);
     if (creatorAlive && creator.pid !== process.pid && !opts.force) {
       throw new OspsError('SHM_IN_USE', `shm object ${shmName} belongs to live process ${creator.pid}`, {
         name: shmName,

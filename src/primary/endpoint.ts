@@ -1,6 +1,7 @@
 import * as zmq from 'zeromq';
 import { SendQueue } from '../net/send-queue.js';
 import { encodeReply, errorReply, type Reply } from '../protocol/wire.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Respond = (reply: Reply) => void;
 
@@ -37,7 +38,7 @@ export class ClientEndpoint {
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== 'EADDRINUSE' || Date.now() >= deadline) throw err;
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     }
     void this.receiveLoop();

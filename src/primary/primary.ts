@@ -3,7 +3,7 @@ import type { ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import { errorReply, isWrite, parseRequest, type Reply, type Request } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import type { Standby } from '../server/standby.js';
+import type { Standby } from '../protocol/standby.js';
 import type { KvStore } from '../store/kv-store.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
 import { Journal } from './journal.js';

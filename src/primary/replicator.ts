@@ -5,7 +5,7 @@ import { logLine } from '../log.js';
 import { decodeLink, encodeLink, encodeWrite, snapshotPayloads } from '../protocol/replication.js';
 import { errorReply, type Reply, type Request } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import type { Standby } from '../server/standby.js';
+import type { Standby } from '../protocol/standby.js';
 import type { KvStore } from '../store/kv-store.js';
 import type { Journal } from './journal.js';
 

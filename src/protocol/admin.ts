@@ -1,6 +1,6 @@
 // Requests the CLI sends to a running watchdog on its control socket (status, stop).
 import type { Role } from './control.js';
-import type { Standby } from '../server/standby.js';
+import type { Standby } from './standby.js';
 
 export type AdminRequest = { op: 'status' } | { op: 'stop' };
 

@@ -1,5 +1,5 @@
 // Messages between the watchdog (ROUTER) and each server (DEALER) on the watchdog socket.
-import type { Standby } from '../server/standby.js';
+import type { Standby } from './standby.js';
 
 export type Role = 'primary' | 'secondary';
 

@@ -1,7 +1,15 @@
 // Frames on the two FIFOs between the servers, and the payloads of ring entries.
 // p2s carries doorbells; s2p carries the standby's hello and its acks.
-import type { Request } from './wire.js';
-import type { SnapshotPart } from '../store/kv-store.js';
+import type { Reply, Request } from './wire.js';
+
+/**
+ * One piece of a snapshot streamed in parts (to a new standby, or into a journal checkpoint):
+ * `begin` first, then the keys, then the dedup window oldest first.
+ */
+export type SnapshotPart =
+  | { begin: { commitSeq: number } }
+  | { kv: [string, string][] }
+  | { dedup: [string, Reply][] };
 
 export type LinkMessage =
   | { t: 'doorbell'; upTo: number }

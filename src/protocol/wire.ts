@@ -1,7 +1,7 @@
 // The public client wire protocol (PROTOCOL.md): one schema, used by the server,
 // the client library and the tests.
 import { isUtf8 } from 'node:buffer';
-import { MAX_ID_CHARS, MAX_KEY_BYTES } from '../config.js';
+import { MAX_ID_CHARS, MAX_KEY_BYTES } from './limits.js';
 
 export const OPS = ['ping', 'get', 'set', 'del', 'incr', 'info'] as const;
 export type Op = (typeof OPS)[number];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { OspsError, isErrnoException } from '../errors.js';
-import { isAlive, processCmdline, processStartTime } from '../watchdog/proc.js';
+import { isAlive, processCmdline, processStartTime } from './proc.js';
 
 interface LockRecord {
   pid: number;

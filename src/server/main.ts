@@ -2,7 +2,7 @@
 import { resolveConfig, type Config } from '../config.js';
 import { logLine } from '../log.js';
 import type { Role } from '../protocol/control.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT } from '../protocol/exit-codes.js';
 import { Server } from './server.js';
 
 const role = process.env.OSPS_ROLE as Role | undefined;

@@ -11,8 +11,9 @@ import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimeP
 import { Secondary } from '../secondary/secondary.js';
 import { KvStore } from '../store/kv-store.js';
 import { ControlLink } from './control-link.js';
-import { EXIT } from './exit-codes.js';
-import type { Standby } from './standby.js';
+import { EXIT } from '../protocol/exit-codes.js';
+import type { Standby } from '../protocol/standby.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long a promoted standby retries EADDRINUSE while the fenced primary's socket closes. */
 const PROMOTION_BIND_RETRY_MS = 3000;
@@ -190,7 +191,7 @@ export class Server {
       this.secondary?.close();
     }
     try {
-      await Promise.race([this.control.flush(), new Promise((r) => setTimeout(r, 200))]);
+      await Promise.race([this.control.flush(), sleep(200)]);
       this.control.close();
       this.ring.detach();
     } finally {

@@ -1,5 +1,8 @@
 import type { Json, Reply, Request } from '../protocol/wire.js';
 import { errorReply } from '../protocol/wire.js';
+import type { SnapshotPart } from '../protocol/replication.js';
+
+export type { SnapshotPart };
 import { DedupWindow } from './dedup.js';
 
 /** A replicated write: the request plus the log position the primary gave it. */
@@ -15,14 +18,6 @@ export interface StoreSnapshot {
   dedup: [string, Reply][];
 }
 
-/**
- * One piece of a snapshot streamed in parts (to a new standby, or into a journal checkpoint):
- * `begin` first, then the keys, then the dedup window oldest first.
- */
-export type SnapshotPart =
-  | { begin: { commitSeq: number } }
-  | { kv: [string, string][] }
-  | { dedup: [string, Reply][] };
 
 // Replies are small; key/value parts are bounded by their characters.
 const DEDUP_PER_PART = 2000;

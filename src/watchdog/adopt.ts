@@ -1,7 +1,7 @@
 import { OspsError } from '../errors.js';
 import { ShmRing } from '../ipc/shm-ring.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import { isSameProcess } from './proc.js';
+import { isSameProcess } from '../runtime/proc.js';
 import { readState, type RecordedChild, type WatchdogState } from './state-file.js';
 
 export interface AdoptionPlan {
@@ -29,11 +29,4 @@ export function planAdoption(paths: RuntimePaths): AdoptionPlan | null {
   const alive = state.children.filter((c) => c.startTime !== null && isSameProcess(c.pid, c.startTime));
   if (alive.length === 0 || !ShmRing.exists(paths.shmName)) return null;
   return { ring: ShmRing.attach(paths.shmName), children: alive, failover: state.failover };
-}
-
-/** The live watchdog recorded in the runtime dir, if any (for `start` to refuse early). */
-export function liveRecordedWatchdog(paths: RuntimePaths): number | null {
-  const state = readState(paths.stateFile);
-  if (!state || state.watchdogStartTime === null) return null;
-  return isSameProcess(state.watchdogPid, state.watchdogStartTime) ? state.watchdogPid : null;
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { Config } from '../config.js';
 import type { Role } from '../protocol/control.js';
-import type { Standby } from '../server/standby.js';
-import { isAlive, processStartTime } from './proc.js';
+import type { Standby } from '../protocol/standby.js';
+import { isAlive, processStartTime } from '../runtime/proc.js';
 
 const SERVER_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
 

@@ -3,7 +3,8 @@ import { resolveConfig, type Config } from '../config.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { planAdoption } from './adopt.js';
 import { EventLog } from './events.js';
-import { EXIT_START_FAILED, Watchdog } from './watchdog.js';
+import { EXIT_START_FAILED } from '../protocol/exit-codes.js';
+import { Watchdog } from './watchdog.js';
 
 const raw = process.env.OSPS_CONFIG;
 if (!raw) {

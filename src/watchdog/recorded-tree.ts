@@ -1,7 +1,8 @@
 import type { RuntimePaths } from '../runtime/paths.js';
 import { destroyIpc } from './ipc-resources.js';
-import { isAlive, isSameProcess } from './proc.js';
+import { isAlive, isSameProcess } from '../runtime/proc.js';
 import { readState } from './state-file.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Stops what a dead watchdog recorded (servers, then a live watchdog if any), checking each
@@ -28,7 +29,7 @@ export async function stopRecordedTree(paths: RuntimePaths, say: (line: string) 
   }
   const deadline = Date.now() + 3000;
   while (targets.some((t) => t.pid !== process.pid && isAlive(t.pid) && t.startTime !== null && isSameProcess(t.pid, t.startTime)) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   const removed = await destroyIpc(paths, null);
   for (const r of removed) say(`removed ${r}`);

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import type { Role } from '../protocol/control.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import { isSameProcess } from '../runtime/proc.js';
 
 /** One server as recorded for a successor watchdog or a `stop` without a launcher. */
 export interface RecordedChild {
@@ -43,4 +45,11 @@ export function readState(file: string): WatchdogState | null {
   } catch {
     return null;
   }
+}
+
+/** The live watchdog recorded in the runtime dir, if any (for `start` to refuse early). */
+export function liveRecordedWatchdog(paths: RuntimePaths): number | null {
+  const state = readState(paths.stateFile);
+  if (!state || state.watchdogStartTime === null) return null;
+  return isSameProcess(state.watchdogPid, state.watchdogStartTime) ? state.watchdogPid : null;
 }

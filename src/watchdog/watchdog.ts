@@ -4,7 +4,7 @@ import type { ShmRing } from '../ipc/shm-ring.js';
 import type { AdminReply, AdminRequest, InstanceStatus } from '../protocol/admin.js';
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
 import { lastWordsFile, type LastWords, type RuntimePaths } from '../runtime/paths.js';
-import { describeExit } from '../server/exit-codes.js';
+import { describeExit, EXIT_GAVE_UP } from '../protocol/exit-codes.js';
 import type { AdoptionPlan } from './adopt.js';
 import { adoptServer, killAndReap, spawnServer, type Child } from './children.js';
 import { ControlServer } from './control-server.js';
@@ -14,12 +14,10 @@ import { Pinger } from './pinger.js';
 import { RestartPolicy } from './restart-policy.js';
 import { Sampler } from './sampler.js';
 import { writeState, type Phase, type WatchdogState } from './state-file.js';
-import { processStartTime } from './proc.js';
+import { processStartTime } from '../runtime/proc.js';
 import { journalFile } from '../runtime/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-export const EXIT_GAVE_UP = 3;
-/** The watchdog could not start (refused or failed setup): restarting it would not help. */
-export const EXIT_START_FAILED = 4;
 
 type Cfg = Config & { dataDir: string };
 
@@ -48,9 +46,6 @@ function readLastWords(paths: RuntimePaths, pid: number): LastWords | null {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * The supervisor state machine. Children are data (`Child`); every recovery action runs

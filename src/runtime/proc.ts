@@ -13,6 +13,9 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+// The one liveness check of osps: every caller (watchdog, launcher, CLI, chaos, shm
+// ownership) asks here, so they agree on what a zombie is.
+
 /**
  * Alive and not a finished zombie: an orphan whose new parent never reaps it keeps its pid but
  * is dead. A SIGKILLed multi-threaded process shows 'Z' for its main thread while other
@@ -32,9 +35,13 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** True when `pid` is alive and is still the process that had `startTime`. */
-export function isSameProcess(pid: number, startTime: number): boolean {
-  return processStartTime(pid) === startTime && isAlive(pid);
+/**
+ * True when `pid` is alive and is still the process that had `startTime` (a pid number alone
+ * can be reused). With no start time on record, only liveness can be checked.
+ */
+export function isSameProcess(pid: number, startTime: number | null): boolean {
+  if (startTime !== null && processStartTime(pid) !== startTime) return false;
+  return isAlive(pid);
 }
 
 export function processCmdline(pid: number): string[] {
