@@ -1,5 +1,7 @@
 // One readable line per event on stderr; `OSPS_LOG=json` switches to JSON lines for machines.
-export type Fields = Record<string, string | number | boolean | null | undefined>;
+import type { Fields } from './protocol/events.js';
+
+export type { Fields };
 
 // Routine server lines are for debugging (OSPS_VERBOSE=1); the watchdog's event lines are
 // what an operator reads. Problems are always printed.

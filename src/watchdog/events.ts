@@ -1,32 +1,8 @@
 import fs from 'node:fs';
 import { formatFields, type Fields } from '../log.js';
+import type { EventName, WatchdogEvent } from '../protocol/events.js';
 
-export type EventName =
-  | 'starting'
-  | 'spawned'
-  | 'ready'
-  | 'synced'
-  | 'standby'
-  | 'ping-missed'
-  | 'exited'
-  | 'detected'
-  | 'fenced'
-  | 'promoted'
-  | 'respawned'
-  | 'adopted'
-  | 'memory-ceiling'
-  | 'link-lost'
-  | 'reclaimed'
-  | 'repaired'
-  | 'give-up'
-  | 'stopping'
-  | 'stopped'
-  | 'cleaned';
-
-export interface WatchdogEvent extends Fields {
-  ts: string;
-  event: EventName;
-}
+export type { EventName, WatchdogEvent };
 
 const KEEP_IN_MEMORY = 200;
 
