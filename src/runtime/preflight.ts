@@ -1,0 +1,22 @@
+import { OspsError } from '../errors.js';
+import { ensureDataDir } from './data-dir.js';
+import { checkEndpointUsable } from './endpoint.js';
+import { readLock } from './lock.js';
+import type { RuntimePaths } from './paths.js';
+
+/**
+ * What `osps start` proves before it spawns anything, so that each refusal is one line
+ * (exit 2) instead of a tree that fails at bind or opens a planted file: the client
+ * endpoint can be bound, and the data dir is ours and private. Creates the data dir.
+ */
+export async function preflightStart(cfg: { endpoint: string; dataDir: string }, paths: RuntimePaths): Promise<void> {
+  try {
+    await checkEndpointUsable(cfg.endpoint);
+  } catch (err) {
+    // Our own running instance holds the port: say that, as the launcher would.
+    const holder = err instanceof OspsError && err.code === 'ENDPOINT_IN_USE' ? readLock(paths.lockFile) : null;
+    if (holder?.live) throw new OspsError('ALREADY_RUNNING', `already running (pid ${holder.pid})`, { pid: holder.pid });
+    throw err;
+  }
+  ensureDataDir(cfg.dataDir);
+}
