@@ -101,3 +101,21 @@ describe('the client endpoint is checked before anything is spawned', () => {
     expect(r.exitCode).toBe(2);
   });
 });
+
+describe('the predictable shm name', () => {
+  it.runIf(asRoot)('an object planted at the instance\'s /dev/shm name by another user: refused in one line, the object untouched', async () => {
+    const i = track(new Instance('shm-planted'));
+    const file = `/dev/shm${i.paths.shmName}`;
+    fs.writeFileSync(file, 'planted', { mode: 0o666 });
+    fs.chownSync(file, NOBODY, NOBODY);
+    try {
+      const r = await startRefused(i);
+      expect(r.stderr).toBe(`osps: refusing shm object ${file}: owned by uid ${NOBODY}, not 0; remove it, or use another --name or --runtime-dir\n`);
+      expect(r.exitCode).toBe(2);
+      expect(fs.readFileSync(file, 'utf8')).toBe('planted');
+      expect(fs.existsSync(i.paths.dir)).toBe(false);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+});
