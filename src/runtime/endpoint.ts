@@ -1,5 +1,7 @@
+import dns from 'node:dns';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { OspsError } from '../errors.js';
 
@@ -26,15 +28,16 @@ export function parseEndpoint(endpoint: string): Endpoint {
     }
     return { kind: 'ipc', path: p };
   }
-  const m = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[^:[\]/]+):(\d+)$/.exec(endpoint);
+  // The client socket is IPv4 (zeromq's ipv6 option is off): an [IPv6] host cannot bind.
+  if (/^tcp:\/\/\[/.test(endpoint)) throw bad(endpoint, 'IPv6 addresses are not supported: use an IPv4 address, a host name or an interface');
+  const m = /^tcp:\/\/([^:[\]/]+):(\d+)$/.exec(endpoint);
   if (!m) throw bad(endpoint, 'expected tcp://HOST:PORT or ipc://PATH');
   const port = Number(m[2]);
   if (port === 0) {
     throw bad(endpoint, 'port 0 binds a random port, a different one after every failover: choose a fixed port (1-65535)');
   }
   if (!Number.isSafeInteger(port) || port > 65535) throw bad(endpoint, `port ${m[2]} is out of range (1-65535)`);
-  const host = (m[1] as string).replace(/^\[(.*)\]$/, '$1');
-  return { kind: 'tcp', host, port };
+  return { kind: 'tcp', host: m[1] as string, port };
 }
 
 function listenOnce(srv: net.Server, opts: net.ListenOptions): Promise<void> {
@@ -63,9 +66,20 @@ const BIND_WHY: Record<string, string> = {
   EADDRINUSE: 'is already in use by another process',
   EACCES: 'cannot be bound: permission denied',
   EADDRNOTAVAIL: 'cannot be bound: the address is not on this host',
-  ENOTFOUND: 'cannot be bound: unknown host',
-  EAI_AGAIN: 'cannot be bound: the host name does not resolve',
 };
+
+/** The IPv4 address zeromq binds for `host`: `*`, an address, an interface name, or a host name. */
+async function bindAddress(endpoint: string, host: string): Promise<string> {
+  if (host === '*') return '0.0.0.0';
+  if (net.isIPv4(host)) return host;
+  const iface = os.networkInterfaces()[host]?.find((a) => a.family === 'IPv4');
+  if (iface) return iface.address;
+  try {
+    return (await dns.promises.lookup(host, { family: 4 })).address;
+  } catch {
+    throw new OspsError('BAD_ENDPOINT', `endpoint ${endpoint} cannot be bound: ${host} is not an IPv4 address, interface or known host`);
+  }
+}
 
 async function trialBind(endpoint: string, opts: net.ListenOptions): Promise<void> {
   try {
@@ -85,7 +99,7 @@ async function trialBind(endpoint: string, opts: net.ListenOptions): Promise<voi
 export async function checkEndpointUsable(endpoint: string): Promise<void> {
   const ep = parseEndpoint(endpoint);
   if (ep.kind === 'tcp') {
-    await trialBind(endpoint, { host: ep.host === '*' ? undefined : ep.host, port: ep.port, exclusive: true });
+    await trialBind(endpoint, { host: await bindAddress(endpoint, ep.host), port: ep.port, exclusive: true });
     return;
   }
   // '@name' is Linux's abstract namespace: no file, no directory.
