@@ -65,6 +65,19 @@ describe('the data dir is checked like the runtime dir', () => {
   });
 });
 
+describe('the runtime dir', () => {
+  it.runIf(asRoot)('a 0777 runtime root owned by another user: refused in one line, exit 2, like the data dir', async () => {
+    const i = track(new Instance('rd-foreign'));
+    fs.mkdirSync(i.runtimeRoot);
+    fs.chmodSync(i.runtimeRoot, 0o777);
+    fs.chownSync(i.runtimeRoot, NOBODY, NOBODY);
+    const r = await startRefused(i);
+    expect(r.stderr).toBe(`osps: refusing runtime dir ${i.runtimeRoot}: owned by uid ${NOBODY}, not 0\n`);
+    expect(r.exitCode).toBe(2);
+    expect(fs.readdirSync(i.runtimeRoot)).toEqual([]);
+  });
+});
+
 describe('the client endpoint is checked before anything is spawned', () => {
   for (const [endpoint, line] of [
     ['tcp://127.0.0.1:99999', "invalid endpoint 'tcp://127.0.0.1:99999': port 99999 is out of range (1-65535)"],
