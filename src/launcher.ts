@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { OspsError } from './errors.js';
 import { acquireLock, readLock, releaseLock } from './runtime/lock.js';
 import { ensureRuntimeDir } from './runtime/dir.js';
+import { ensureDataDir } from './runtime/data-dir.js';
 import type { RuntimePaths } from './runtime/paths.js';
 import { liveRecordedWatchdog } from './watchdog/state-file.js';
 import { RestartPolicy } from './watchdog/restart-policy.js';
@@ -35,7 +36,7 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
   if (orphanWatchdog !== null) throw new OspsError('ALREADY_RUNNING', `already running (pid ${orphanWatchdog})`);
   acquireLock(paths.lockFile, (pid) => say(`reclaimed stale lock ${paths.lockFile} (pid ${pid} is gone)`));
   say(`starting instance '${cfg.name}' on ${cfg.endpoint} (launcher pid ${process.pid})`);
-  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  ensureDataDir(cfg.dataDir);
   let watchdog: ResultPromise | null = null;
   let stopping = false;
   const forward = (): void => {

@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { adminRequest } from '../client/admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
 import { fail, say } from './output.js';
+import { preflightStart } from '../runtime/preflight.js';
+import { openNoFollow } from '../runtime/safe-open.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface StartOpts extends ConfigOpts {
@@ -21,6 +23,7 @@ export function registerStart(program: Command): void {
   cmd.action(async (o: StartOpts) => {
     const cfg = configFrom(o);
     const paths = pathsFrom(o);
+    await preflightStart(cfg, paths);
     if (o.detach) {
       process.exitCode = await detach(cfg.dataDir, paths);
       return;
@@ -35,7 +38,7 @@ export function registerStart(program: Command): void {
 async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>): Promise<number> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(dataDir, 'osps.log');
-  const out = fs.openSync(logFile, 'a', 0o600);
+  const out = openNoFollow(logFile, 'append');
   const args = process.argv.slice(1).filter((a) => a !== '--detach' && a !== '-d');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
   child.unref();

@@ -5,7 +5,7 @@ import type { RuntimePaths } from './paths.js';
 
 // Another local user could pre-create /tmp/osps-<uid> (or plant a symlink) to read or
 // hijack our FIFOs and sockets: every level we rely on must be ours, private and real.
-export function assertSafeDir(dir: string): void {
+export function assertSafeDir(dir: string, what = 'runtime dir', code = 'RUNTIME_DIR_UNSAFE'): void {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(dir);
@@ -15,17 +15,17 @@ export function assertSafeDir(dir: string): void {
   }
   const uid = process.getuid?.() ?? 0;
   if (st.isSymbolicLink()) {
-    throw new OspsError('RUNTIME_DIR_UNSAFE', `refusing runtime dir ${dir}: it is a symlink`);
+    throw new OspsError(code, `refusing ${what} ${dir}: it is a symlink`);
   }
   if (!st.isDirectory()) {
-    throw new OspsError('RUNTIME_DIR_UNSAFE', `refusing runtime dir ${dir}: it is not a directory`);
+    throw new OspsError(code, `refusing ${what} ${dir}: it is not a directory`);
   }
   if (st.uid !== uid) {
-    throw new OspsError('RUNTIME_DIR_UNSAFE', `refusing runtime dir ${dir}: owned by uid ${st.uid}, not ${uid}`);
+    throw new OspsError(code, `refusing ${what} ${dir}: owned by uid ${st.uid}, not ${uid}`);
   }
   if ((st.mode & 0o022) !== 0) {
     const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-    throw new OspsError('RUNTIME_DIR_UNSAFE', `refusing runtime dir ${dir}: mode ${mode} is group/world writable`);
+    throw new OspsError(code, `refusing ${what} ${dir}: mode ${mode} is group/world writable`);
   }
 }
 

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { INSTANCE_NAME_PATTERN } from '../config.js';
 import { OspsError } from '../errors.js';
+import { MAX_UNIX_SOCKET_PATH, parseEndpoint } from './endpoint.js';
 
-// sockaddr_un.sun_path is 108 bytes including the terminating NUL.
-export const MAX_UNIX_SOCKET_PATH = 107;
+export { MAX_UNIX_SOCKET_PATH };
 
 /** Every file and shm name of one instance; all derive from the name so cleanup is deterministic. */
 export interface RuntimePaths {
@@ -88,16 +88,7 @@ export interface LastWords {
   code: string | null;
 }
 
-/** Checks an ipc:// client endpoint for the same unix-socket limit. */
+/** Checks a client endpoint's form (see parseEndpoint); what the host allows is checkEndpointUsable's. */
 export function checkEndpoint(endpoint: string): void {
-  if (endpoint.startsWith('ipc://')) {
-    const p = endpoint.slice('ipc://'.length);
-    if (Buffer.byteLength(p) > MAX_UNIX_SOCKET_PATH) {
-      throw new OspsError('PATH_TOO_LONG', `endpoint ${endpoint} is over the ${MAX_UNIX_SOCKET_PATH}-byte unix socket limit`);
-    }
-    return;
-  }
-  if (!/^tcp:\/\/[^:]+:\d{1,5}$/.test(endpoint)) {
-    throw new OspsError('BAD_ENDPOINT', `invalid endpoint '${endpoint}': expected tcp://HOST:PORT or ipc://PATH`);
-  }
+  parseEndpoint(endpoint);
 }

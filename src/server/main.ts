@@ -1,4 +1,5 @@
 // Server process entry: read what the watchdog passed, start the role, wire signals.
+import '../runtime/no-inspector.js';
 import { resolveConfig, type Config } from '../config.js';
 import { logLine } from '../log.js';
 import type { Role } from '../protocol/control.js';

@@ -1,4 +1,5 @@
 // Watchdog process entry: the launcher passes the resolved config; we run until stopped.
+import '../runtime/no-inspector.js';
 import { resolveConfig, type Config } from '../config.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { planAdoption } from './adopt.js';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { Instance, isAlive, waitFor } from '../helpers/instance.js';
+import { Instance, freePort, isAlive, waitFor } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
 
 const live: Instance[] = [];
@@ -202,11 +202,13 @@ describe('supervising the supervisor', () => {
   });
 
   it('a primary that cannot bind its endpoint: the same give-up path, with EADDRINUSE and the endpoint in the message', async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    const port = (blocker.address() as net.AddressInfo).port;
+    const port = await freePort();
     const i = track(new Instance('eaddrinuse', { maxRestarts: 3, port }));
     await i.start({ waitReady: false });
+    // Taken after `start` has checked the endpoint (a port taken before is refused at once), before the first primary binds.
+    await i.waitEvent((e) => e.event === 'starting');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
     const r = await i.proc!;
     blocker.close();
     expect(r.exitCode).toBe(3);
