@@ -1,7 +1,8 @@
 // Client request frames (parseRequest): whatever arrives, an answer and never a throw; a
 // valid request survives its own encoding.
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { MAX_ID_CHARS, MAX_KEY_BYTES } from '../../src/protocol/limits.js';
 import { OPS, type ParseResult, type Request, parseRequest } from '../../src/protocol/wire.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
@@ -13,18 +14,18 @@ const MAX_FRAME = 64 * 1024;
 function expectWellFormed(r: ParseResult): void {
   if (r.ok) {
     const q = r.req;
-    expect(typeof q.id === 'string' && q.id.length >= 1 && q.id.length <= MAX_ID_CHARS).toBe(true);
-    expect(OPS).toContain(q.op);
+    assert.ok(typeof q.id === 'string' && q.id.length >= 1 && q.id.length <= MAX_ID_CHARS);
+    assert.ok((OPS as readonly unknown[]).includes(q.op));
     if (q.op === 'get' || q.op === 'set' || q.op === 'del' || q.op === 'incr') {
-      expect(typeof q.key === 'string' && q.key.length > 0 && Buffer.byteLength(q.key) <= MAX_KEY_BYTES).toBe(true);
+      assert.ok(typeof q.key === 'string' && q.key.length > 0 && Buffer.byteLength(q.key) <= MAX_KEY_BYTES);
     }
-    if (q.op === 'set') expect(typeof q.value).toBe('string');
-    if (q.op === 'incr') expect(Number.isSafeInteger(q.by)).toBe(true);
+    if (q.op === 'set') assert.equal(typeof q.value, 'string');
+    if (q.op === 'incr') assert.ok(Number.isSafeInteger(q.by));
   } else {
-    expect(r.reply.ok).toBe(false);
-    expect(ERROR_CODES).toContain(r.reply.error.code);
-    expect(typeof r.reply.error.message).toBe('string');
-    expect(r.reply.id === null || typeof r.reply.id === 'string').toBe(true);
+    assert.equal(r.reply.ok, false);
+    assert.ok((ERROR_CODES as readonly unknown[]).includes(r.reply.error.code));
+    assert.equal(typeof r.reply.error.message, 'string');
+    assert.ok(r.reply.id === null || typeof r.reply.id === 'string');
   }
 }
 
@@ -33,7 +34,7 @@ function parseChecked(frame: Uint8Array, max = MAX_FRAME): ParseResult {
   const err = thrownBy(() => {
     r = parseRequest(frame, max);
   });
-  expect(err).toBeUndefined();
+  assert.equal(err, undefined);
   expectWellFormed(r as ParseResult);
   return r as ParseResult;
 }
@@ -72,29 +73,29 @@ const lookalike = fc
 
 describe('parseRequest under fuzzing', () => {
   it('answers random bytes without throwing', () => {
-    fuzz('parseRequest', randomBytes([0x7b, 0x5b, 0x22]), budget(3000, 120_000), (b) => void parseChecked(b));
+    fuzz('parseRequest', randomBytes([0x7b, 0x5b, 0x22]), budget(1500, 120_000), (b) => void parseChecked(b));
   });
 
   it('answers request-shaped JSON with wrong types and values', () => {
-    fuzz('parseRequest', lookalike, budget(3000, 100_000), (b) => void parseChecked(b));
+    fuzz('parseRequest', lookalike, budget(1500, 100_000), (b) => void parseChecked(b));
   });
 
   it('answers damaged valid requests', () => {
-    fuzz('parseRequest', mutated(validFrame), budget(3000, 100_000), (b) => void parseChecked(b));
+    fuzz('parseRequest', mutated(validFrame), budget(1500, 100_000), (b) => void parseChecked(b));
   });
 
   it('round-trips every valid request', () => {
-    fuzz('parseRequest', validRequest, budget(2000, 50_000), (req) => {
+    fuzz('parseRequest', validRequest, budget(1000, 50_000), (req) => {
       const r = parseChecked(jsonBytes(req));
-      expect(r.ok).toBe(true);
-      if (r.ok) expect(r.req).toEqual(req.op === 'incr' && req.by === undefined ? { ...req, by: 1 } : req);
+      assert.ok(r.ok);
+      if (r.ok) assert.deepStrictEqual(r.req, req.op === 'incr' && req.by === undefined ? { ...req, by: 1 } : req);
     });
   });
 
   it('answers TOO_LARGE for a frame over the limit, whatever it holds', () => {
-    fuzz('parseRequest', fc.tuple(randomBytes([], 64), fc.nat(63)), budget(500, 10_000), ([b, max]) => {
+    fuzz('parseRequest', fc.tuple(randomBytes([], 64), fc.nat(63)), budget(250, 10_000), ([b, max]) => {
       const r = parseChecked(b, max);
-      if (b.length > max) expect(!r.ok && r.reply.error.code === 'TOO_LARGE').toBe(true);
+      if (b.length > max) assert.ok(!r.ok && r.reply.error.code === 'TOO_LARGE');
     });
   });
 });
