@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OspsError } from '../../src/errors.js';
 import { ShmRing } from '../../src/ipc/shm-ring.js';
+import { checkShmOwner } from '../../src/ipc/shm/inspect.js';
 
 const PREFIX = `osps-test-${process.pid}-owner-`;
 /** An unprivileged uid that is not ours (nobody). */
@@ -57,6 +58,7 @@ describe.skipIf(!isRoot)('an shm object another user created at our name', () =>
     expect(err.message).toContain(p);
     expect(err.message).toContain(`uid ${OTHER_UID}`);
     expect(fs.readFileSync(p, 'utf8')).toBe('not yours');
+    expect(caught(() => checkShmOwner(name)).code).toBe('SHM_FOREIGN');
   });
 
   it('is neither reclaimed (even forced), attached nor destroyed', () => {
@@ -91,6 +93,7 @@ describe('an object of our own at the name', () => {
   it('is SHM_EXISTS for create(), and reclaim() clears it even with a wrong mode and no header', () => {
     const name = freshName();
     fs.writeFileSync(`/dev/shm${name}`, 'garbage', { mode: 0o666 });
+    checkShmOwner(name);
     expect(caught(() => ShmRing.create({ shmName: name, instance: 'owner', capacityBytes: 4096 })).code).toBe('SHM_EXISTS');
     expect(ShmRing.reclaim(name, { force: true }).reclaimed).toBe(true);
     const ring = ShmRing.create({ shmName: name, instance: 'owner', capacityBytes: 4096 });

@@ -51,6 +51,15 @@ export function assertNotForeign(name: string, st: fs.Stats): void {
   );
 }
 
+/**
+ * Throws OspsError SHM_FOREIGN if another user owns what is at `shmName`. Maps nothing and
+ * loads no native addon, so a launcher can refuse a squatted name before spawning anything.
+ */
+export function checkShmOwner(shmName: string): void {
+  assertName(shmName);
+  statOwnObject(shmName);
+}
+
 /** The object at `name` if it exists; SHM_FOREIGN if another user owns what is there. */
 export function statOwnObject(name: string): fs.Stats | null {
   const st = lstatOrNull(shmPath(name));
