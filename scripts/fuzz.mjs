@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** The bar for a full run. */
+/** A full run generates at least this many inputs. */
 const MIN_INPUTS = 1_000_000;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-fuzz-'));
