@@ -83,7 +83,8 @@ export class FrameDecoder {
 
   /** Bytes held for an incomplete header or payload (non-zero at EOF means a truncated frame). */
   get bufferedBytes(): number {
-    return this.headerHave + this.partialHave;
+    // A pending payload's header is held too: a stream cut right after a header is truncated.
+    return this.headerHave + (this.partial ? FRAME_HEADER_BYTES + this.partialHave : 0);
   }
 
   push(chunk: Buffer): Buffer[] {

@@ -54,6 +54,17 @@ describe('framing', () => {
     expect(dec.bufferedBytes).toBe(0);
   });
 
+  it('counts a stream cut right after a complete header as truncated', () => {
+    const dec = new FrameDecoder(MAX);
+    const frame = encodeFrame(Buffer.from('abc'), MAX);
+    expect(dec.push(frame.subarray(0, FRAME_HEADER_BYTES))).toEqual([]);
+    expect(dec.bufferedBytes).toBe(FRAME_HEADER_BYTES);
+    expect(dec.push(frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + 1))).toEqual([]);
+    expect(dec.bufferedBytes).toBe(FRAME_HEADER_BYTES + 1);
+    expect(dec.push(frame.subarray(FRAME_HEADER_BYTES + 1))).toEqual([Buffer.from('abc')]);
+    expect(dec.bufferedBytes).toBe(0);
+  });
+
   it('decodes byte-by-byte feeds', () => {
     const payloads = [0, 1, 5, 6, 7, 300].map((n, i) => payloadOf(i, n));
     const stream = encodeFrames(payloads, MAX);

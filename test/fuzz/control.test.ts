@@ -1,0 +1,76 @@
+// Watchdog control messages (decodeControl, used by the watchdog's pinger and the server's
+// control link): never throws, null for anything that is not a message; valid ones round-trip.
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import type { Standby } from '../../src/protocol/standby.js';
+import { type ServerToWatchdog, type WatchdogToServer, decodeControl, encodeControl } from '../../src/protocol/control.js';
+import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
+
+type Control = ServerToWatchdog | WatchdogToServer;
+
+function decodeChecked(b: Buffer): Control | null {
+  let m: Control | null = null;
+  assert.equal(thrownBy(() => (m = decodeControl<Control>(b))), undefined);
+  if (m !== null) {
+    assert.equal(typeof m, 'object');
+    assert.equal(typeof (m as { t: unknown }).t, 'string');
+  }
+  return m;
+}
+
+const role = fc.constantFrom('primary' as const, 'secondary' as const);
+const seq = fc.maxSafeNat();
+const epoch = fc.nat(0x7fffffff);
+const standby = fc.constantFrom<Standby>('absent', 'syncing', 'in-sync');
+const control: fc.Arbitrary<Control> = fc.oneof(
+  fc.record({ t: fc.constant('hello' as const), token: fc.string({ maxLength: 40 }), pid: fc.nat(), role, epoch }),
+  fc.record({
+    t: fc.constant('pong' as const),
+    seq,
+    role,
+    epoch,
+    commitSeq: seq,
+    keys: fc.nat(),
+    standby,
+    synced: fc.boolean(),
+  }),
+  fc.record({ t: fc.constant('ready' as const), role, epoch }),
+  fc.record({ t: fc.constant('promoted' as const), epoch, commitSeq: seq }),
+  fc.record({ t: fc.constant('standby' as const), state: standby, commitSeq: seq, peerPid: fc.nat() }),
+  fc.record({ t: fc.constant('synced' as const), commitSeq: seq }),
+  fc.record({ t: fc.constant('failed' as const), reason: fc.string({ maxLength: 64 }), code: fc.string({ maxLength: 16 }) }, { requiredKeys: ['t', 'reason'] }),
+  fc.record({ t: fc.constant('ping' as const), seq, epoch }),
+  fc.record({ t: fc.constant('promote' as const), epoch }),
+  fc.record({ t: fc.constant('stop' as const) }),
+);
+
+const lookalike = fc
+  .record({ t: fc.oneof(fc.constantFrom('ping', 'promote', 'stop', 'pong', 'hello', 'failed'), anyJsonValue), seq: anyJsonValue, epoch: anyJsonValue, role: anyJsonValue }, { requiredKeys: [] })
+  .map((o) => jsonBytes(o));
+
+describe('decodeControl under fuzzing', () => {
+  it('returns null or a message for random bytes', () => {
+    fuzz('decodeControl', randomBytes([0x7b], 128), budget(1000, 80_000), (b) => void decodeChecked(b));
+  });
+
+  it('returns null or a message for message-shaped JSON with any values', () => {
+    fuzz('decodeControl', lookalike, budget(500, 50_000), (b) => void decodeChecked(b));
+  });
+
+  it('returns null or a message for damaged valid messages', () => {
+    fuzz('decodeControl', mutated(control.map(encodeControl)), budget(500, 50_000), (b) => void decodeChecked(b));
+  });
+
+  it('round-trips every valid message', () => {
+    fuzz('decodeControl', control, budget(500, 20_000), (m) => assert.deepStrictEqual(decodeChecked(encodeControl(m)), structuredClone(m)));
+  });
+
+  // decodeControl checks only that `t` is a string, so the pinger and the control link act
+  // on messages with missing or mistyped fields. Flip to `it` when it validates per type.
+  it.fails('refuses a message whose fields do not match its type', () => {
+    assert.equal(decodeControl(Buffer.from('{"t":"promote"}')), null);
+    assert.equal(decodeControl(Buffer.from('{"t":"ping","seq":"x","epoch":null}')), null);
+    assert.equal(decodeControl(Buffer.from('{"t":"no-such-message"}')), null);
+  });
+});
