@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { adminRequest } from '../client/admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
 import { fail, say } from './output.js';
-import { preflightStart } from '../runtime/preflight.js';
+import { preflightStart } from './preflight.js';
 import { openNoFollow } from '../runtime/safe-open.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

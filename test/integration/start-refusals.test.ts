@@ -123,7 +123,7 @@ describe('the predictable shm name', () => {
     fs.chownSync(file, NOBODY, NOBODY);
     try {
       const r = await startRefused(i);
-      expect(r.stderr).toBe(`osps: refusing shm object ${file}: owned by uid ${NOBODY}, not 0; remove it, or use another --name or --runtime-dir\n`);
+      expect(r.stderr).toBe(`osps: ${file} belongs to uid ${NOBODY}, not to this user (uid 0): another user created it first; remove it as that user or choose another instance name\n`);
       expect(r.exitCode).toBe(2);
       expect(fs.readFileSync(file, 'utf8')).toBe('planted');
       expect(fs.existsSync(i.paths.dir)).toBe(false);
