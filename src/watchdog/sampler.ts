@@ -24,7 +24,9 @@ export class Sampler {
     this.busy = true;
     const kids = this.children();
     try {
-      const stats = await pidusage([process.pid, ...kids.map((c) => c.pid)]);
+      // pidusage keeps /proc/PID/stat open until a pid goes unsampled for `maxage` (default
+      // 60 s): a short one closes a replaced child's fd soon instead of one fd per re-pair.
+      const stats = await pidusage([process.pid, ...kids.map((c) => c.pid)], { maxage: 2 * this.cfg.sampleIntervalMs });
       const mine = stats[process.pid];
       if (mine) this.self = { cpu: mine.cpu, rss: mine.memory };
       for (const c of kids) {
