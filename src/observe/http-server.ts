@@ -10,6 +10,8 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const HEADERS_TIMEOUT_MS = 3_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const IDLE_SOCKET_MS = 10_000;
+// How often Node enforces the two timeouts above (its default, 30 s, would let them slip).
+const TIMEOUT_CHECK_MS = 1_000;
 
 export type Route = () => Promise<{ type: string; body: string }> | { type: string; body: string };
 
@@ -31,7 +33,7 @@ const PAGE_HEADERS = {
 
 export function createServer(routes: Record<string, Route>, allowedHost: (h: string) => boolean): http.Server {
   const server = http.createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, maxHeaderSize: 8192 },
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS, maxHeaderSize: 8192 },
     (req, res) => void handle(routes, allowedHost, req, res),
   );
   server.maxConnections = MAX_CONNECTIONS;
