@@ -1,13 +1,13 @@
 // The watchdog's observation endpoint (`--metrics HOST:PORT`): Prometheus metrics at
 // /metrics, a live dashboard at /, its data at /api/status. Loaded with `await import()`
 // only when asked for, so a watchdog without it never loads prom-client or an HTTP server.
-import type { WatchdogEvent } from '../protocol/events.js';
 import { createServer, dashboardPage } from './http-server.js';
 import { checkHost, isLoopback, listenWithRetry, LISTEN_RETRY_MS } from './listen.js';
 import { ObserverMetrics } from './metrics.js';
 import type { Observer, ObserverOptions } from './source.js';
 import { statusReply, Timeline } from './status-reply.js';
 
+export { parseMetricsAddress, type MetricsAddress } from './address.js';
 export type { Observer, ObserverOptions, ObserverSink, ObserverSource } from './source.js';
 
 /**
@@ -17,7 +17,7 @@ export type { Observer, ObserverOptions, ObserverSink, ObserverSource } from './
 export async function startObserver(opts: ObserverOptions): Promise<Observer> {
   checkHost(opts.host, opts.allowNonLoopback ?? false);
   const metrics = new ObserverMetrics();
-  const timeline = new Timeline(opts.source.status().events as WatchdogEvent[]);
+  const timeline = new Timeline(opts.source.status().events);
   const page = dashboardPage();
   let port = opts.port;
   const names = (): Set<string> => new Set([opts.host, 'localhost', '127.0.0.1', '[::1]', `[${opts.host}]`].map((h) => `${h}:${port}`));

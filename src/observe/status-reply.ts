@@ -9,8 +9,9 @@ const TIMELINE_EVENTS = 200;
 export class Timeline {
   readonly events: WatchdogEvent[];
 
-  constructor(seed: WatchdogEvent[]) {
-    this.events = seed.slice(-TIMELINE_EVENTS);
+  constructor(seed: ReadonlyArray<Record<string, unknown>>) {
+    // The status holds events as plain records: keep the ones the page can place.
+    this.events = seed.filter((e): e is WatchdogEvent => typeof e.ts === 'string' && typeof e.event === 'string').slice(-TIMELINE_EVENTS);
   }
 
   push(e: WatchdogEvent): void {
