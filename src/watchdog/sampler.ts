@@ -1,21 +1,24 @@
 import pidusage from 'pidusage';
-import type { Config } from '../config.js';
-import type { Child } from './children.js';
 
-/** CPU % and RSS of each child (and the watchdog itself) every `sampleIntervalMs`. */
+export interface Sample {
+  cpu: number;
+  rss: number;
+}
+
+/** CPU % and RSS of each child (and the watchdog itself) every `intervalMs`. */
 export class Sampler {
   self: { cpu: number | null; rss: number | null } = { cpu: null, rss: null };
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
   constructor(
-    private readonly cfg: Config,
-    private readonly children: () => Child[],
-    private readonly onCeiling: (c: Child) => void,
+    private readonly intervalMs: number,
+    private readonly children: () => { token: string; pid: number }[],
+    private readonly onSample: (token: string, s: Sample) => void,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sample(), this.cfg.sampleIntervalMs);
+    this.timer = setInterval(() => void this.sample(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -29,10 +32,7 @@ export class Sampler {
       if (mine) this.self = { cpu: mine.cpu, rss: mine.memory };
       for (const c of kids) {
         const s = stats[c.pid];
-        if (!s) continue;
-        c.cpu = s.cpu;
-        c.rss = s.memory;
-        if (this.cfg.memoryCeilingBytes > 0 && s.memory > this.cfg.memoryCeilingBytes) this.onCeiling(c);
+        if (s) this.onSample(c.token, { cpu: s.cpu, rss: s.memory });
       }
     } catch {
       // A child exited between listing and sampling; the next round sees the new tree.
@@ -43,6 +43,7 @@ export class Sampler {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     pidusage.clear();
   }
 }
