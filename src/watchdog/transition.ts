@@ -1,13 +1,15 @@
 // The supervisor as one pure function: (state, input, now) → { state, actions }.
 //
-// Read top to bottom: the entry point, then start and adoption, then detection (exits,
-// messages, the alarm, memory, a lost link), then the one serial recovery under way
-// (failover: detect → fence → bump epoch → promote → respawn; standby replacement;
-// give-up), then stop. No clock, no process, no socket here: the executor (watchdog.ts)
-// feeds inputs in and carries the actions out, and async effects come back as inputs.
+// Read top to bottom: the entry point, then detection (exits, messages, the alarm, memory,
+// a lost link), then the one serial recovery under way (failover: detect → fence → bump
+// epoch → promote → respawn; standby replacement with its cool-down; give-up). Start and
+// adoption are in adopt-steps.ts, stop in stop-steps.ts, the shared effects in step-base.ts.
+// No clock, no process, no socket here: the executor (watchdog.ts) feeds inputs in and
+// carries the actions out, and async effects come back as inputs.
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
-import type { EventName, Fields } from '../protocol/events.js';
-import type { Action, ChildRun, FailoverStep, Input, Job, SupervisorState } from './machine.js';
+import { AdoptSteps } from './adopt-steps.js';
+import type { Action, ChildRun, Input, Job, SupervisorState } from './machine.js';
+import { failure, freshChild } from './step-base.js';
 
 export interface Transition {
   state: SupervisorState;
@@ -22,13 +24,7 @@ export function transition(prev: SupervisorState, input: Input, now: number): Tr
   return { state: c.s, actions: c.out };
 }
 
-class Step {
-  readonly out: Action[] = [];
-  constructor(
-    readonly s: SupervisorState,
-    readonly now: number,
-  ) {}
-
+class Step extends AdoptSteps {
   on(input: Input): void {
     switch (input.kind) {
       case 'start': return this.start(input);
@@ -50,92 +46,6 @@ class Step {
         this.emit('give-up', { reason: `internal error in recovery: ${input.message}` });
         return this.beginStop(3);
     }
-  }
-
-  // --- effects, as data ----------------------------------------------------------
-
-  emit(event: EventName, fields: Fields): void {
-    this.out.push({ kind: 'emit', event, fields });
-  }
-
-  record(step: FailoverStep | null = null): void {
-    if (step && this.s.failover) this.s.failover.step = step;
-    this.out.push({ kind: 'record', step });
-  }
-
-  spawn(role: Role): void {
-    this.s.pendingSpawns.push(role);
-    // After a failure the FIFOs and the shm header are checked (and fixed) before a server opens them.
-    this.out.push({ kind: 'spawn', role, repairIpc: this.s.phase !== 'starting' });
-  }
-
-  kill(child: ChildRun): void {
-    child.status = child.status === 'exited' ? 'exited' : 'stopping';
-    this.out.push({ kind: 'kill-and-reap', token: child.token, pid: child.pid, timeoutMs: 5000 });
-  }
-
-  child(token: string | null): ChildRun | null {
-    return token === null ? null : (this.s.children[token] ?? null);
-  }
-
-  alive(token: string | null): ChildRun | null {
-    const ch = this.child(token);
-    return ch && ch.status !== 'exited' ? ch : null;
-  }
-
-  // --- start and adoption ---------------------------------------------------------
-
-  start(input: Extract<Input, { kind: 'start' }>): void {
-    const s = this.s;
-    s.selfPid = input.selfPid;
-    s.epoch = input.epoch;
-    this.emit('starting', { name: s.name, endpoint: s.endpoint, pid: s.selfPid, adopting: input.adopt !== null });
-    if (!input.adopt) {
-      s.phase = 'starting';
-      s.job = { kind: 'start', awaiting: ['primary', 'secondary'] };
-      this.spawn('primary');
-      this.spawn('secondary');
-      this.record();
-      return;
-    }
-    // Every adopted server is in the state file before anything else happens: a successor
-    // of ours that dies mid-adoption must still find them all.
-    for (const rec of input.adopt.children) {
-      s.children[rec.token] = { ...freshChild(rec.role, rec.token, rec.pid, rec.startTime, this.now), adopted: true, status: 'ready' };
-    }
-    s.phase = 'adopting';
-    s.failover = input.adopt.failover;
-    const f = input.adopt.failover;
-    s.job = { kind: 'adopt', step: 'learning', until: this.now + s.limits.alarmMs, oldPid: f?.oldPid ?? null, cause: f?.cause ?? null };
-    this.record();
-  }
-
-  /** Adoption, first step: ping often until every adopted server said who it is (or the alarm passed). */
-  adoptLearning(job: Extract<Job, { kind: 'adopt'; step: 'learning' }>): void {
-    const adopted = Object.values(this.s.children).filter((ch) => ch.adopted && ch.status !== 'exited');
-    if (this.now - this.s.lastPingAt >= this.s.limits.adoptionPingMs) this.pingAll();
-    if (this.now < job.until && adopted.some((ch) => ch.reportedRole === null)) return;
-    // The predecessor had condemned it, or it is a primary of an older epoch: finish the fencing.
-    const condemned = adopted.filter(
-      (ch) => ch.pid === job.oldPid || (ch.reportedRole === 'primary' && ch.reportedEpoch !== null && ch.reportedEpoch < this.s.epoch),
-    );
-    for (const ch of condemned) this.kill(ch);
-    this.s.job = { kind: 'adopt', step: 'fencing', awaiting: condemned.map((ch) => ch.token), oldPid: job.oldPid, cause: job.cause };
-  }
-
-  /** Adoption, second step: the survivors take their slots; an extra of a role is fenced. */
-  adoptSettle(job: Extract<Job, { kind: 'adopt' }>): void {
-    const live = Object.values(this.s.children).filter((ch) => ch.adopted && ch.status !== 'exited' && ch.status !== 'stopping');
-    for (const ch of live) {
-      if (ch.reportedRole) ch.role = ch.reportedRole;
-      this.emit('adopted', { role: ch.role, pid: ch.pid, epoch: this.s.epoch, answered: ch.reportedRole !== null });
-    }
-    this.s.primary = live.find((ch) => ch.role === 'primary')?.token ?? null;
-    this.s.secondary = live.find((ch) => ch.role === 'secondary')?.token ?? null;
-    // A replacement spawned just before the predecessor died would fight the adopted one for the FIFOs.
-    const extras = live.filter((ch) => ch.token !== this.s.primary && ch.token !== this.s.secondary);
-    for (const ch of extras) this.kill(ch);
-    this.s.job = { kind: 'adopt', step: 'fencing-extras', awaiting: extras.map((ch) => ch.token), oldPid: job.oldPid, cause: job.cause };
   }
 
   adoptFinish(job: Extract<Job, { kind: 'adopt' }>): void {
@@ -262,15 +172,6 @@ class Step {
         ch.lastFailureCode = m.code ?? null;
         return;
     }
-  }
-
-  pingAll(): void {
-    if (this.s.phase === 'stopping' || this.s.phase === 'stopped') return;
-    // Every known server, including adopted ones whose role is not settled yet.
-    const live = Object.values(this.s.children).filter((ch) => ch.status !== 'exited');
-    for (const ch of live) ch.unansweredSince ??= this.now;
-    this.s.lastPingAt = this.now;
-    this.out.push({ kind: 'ping', tokens: live.map((ch) => ch.token), epoch: this.s.epoch });
   }
 
   tick(): void {
@@ -561,72 +462,4 @@ class Step {
     }
   }
 
-  // --- stop -----------------------------------------------------------------------
-
-  /** Graceful stop: primary first (it leaves a snapshot), then the standby, then every IPC object. */
-  beginStop(code: number): void {
-    const s = this.s;
-    if (s.phase === 'stopping' || s.phase === 'stopped') return;
-    s.phase = 'stopping';
-    s.exitCode = code;
-    s.failover = null;
-    this.record();
-    this.emit('stopping', { epoch: s.epoch, pid: s.selfPid });
-    this.out.push({ kind: 'halt-watch' });
-    const queue = [this.alive(s.primary), this.alive(s.secondary)].filter((ch): ch is ChildRun => ch !== null).map((ch) => ch.token);
-    s.job = { kind: 'stop', queue, current: null, step: 'asking', until: this.now };
-    this.stopNext();
-  }
-
-  stopNext(): void {
-    const s = this.s;
-    const job = s.job;
-    if (job?.kind !== 'stop') return;
-    let next: ChildRun | null = null;
-    while (!next && job.queue.length > 0) next = this.alive(job.queue.shift() ?? null);
-    if (!next) {
-      // A spawn asked for before the stop is awaited: its process must not outlive us.
-      if (s.pendingSpawns.length > 0) return void (job.current = null);
-      job.step = 'tearing-down';
-      job.current = null;
-      this.out.push({ kind: 'tear-down' });
-      return;
-    }
-    next.status = 'stopping';
-    job.current = next.token;
-    job.step = 'asking';
-    job.until = this.now + s.limits.specs[next.role].shutdown.graceMs;
-    this.out.push({ kind: 'send', token: next.token, m: { t: 'stop' } });
-  }
-
-  stopTick(): void {
-    const job = this.s.job;
-    if (job?.kind !== 'stop') return;
-    const cur = this.alive(job.current);
-    if (job.step === 'asking' && cur && this.now >= job.until) {
-      job.step = 'killing';
-      this.out.push({ kind: 'kill-and-reap', token: cur.token, pid: cur.pid, timeoutMs: 1000 });
-    } else if (job.step === 'asking' && job.current === null) {
-      this.stopNext();
-    }
-  }
-
-  tornDown(removed: string[]): void {
-    this.s.phase = 'stopped';
-    this.s.job = null;
-    this.emit('cleaned', { removed: removed.join(',') || 'nothing' });
-    this.out.push({ kind: 'exit', code: this.s.exitCode });
-  }
-}
-
-function freshChild(role: Role, token: string, pid: number, startTime: number | null, now: number): ChildRun {
-  return {
-    token, role, pid, startTime, spawnedAt: now, status: 'starting', adopted: false, condemned: null,
-    unansweredSince: null, reportedRole: null, reportedEpoch: null, synced: false, standby: 'absent',
-    standbyPeer: null, commitSeq: 0, exitedAt: null, lastExit: null, lastFailure: null, lastFailureCode: null,
-  };
-}
-
-function failure(ch: ChildRun): string | null {
-  return ch.lastFailureCode ? `${ch.lastFailureCode}: ${ch.lastFailure}` : ch.lastFailure;
 }
