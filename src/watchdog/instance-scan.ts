@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import type { Role } from '../protocol/control.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import { isAlive, processCmdline, processStartTime } from '../runtime/proc.js';
+
+/** A live process that belongs to this instance, found in /proc rather than in a state file. */
+export interface FoundProcess {
+  pid: number;
+  startTime: number | null;
+  /** `server` = spawned with our name and runtime dir (role and token from its environment). */
+  kind: 'server' | 'watchdog' | 'other';
+  role: Role | null;
+  token: string | null;
+  why: string;
+}
+
+function pids(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+function environ(pid: number): Map<string, string> | null {
+  try {
+    const env = new Map<string, string>();
+    for (const kv of fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) env.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+    return env;
+  } catch {
+    return null; // not ours to read, or gone
+  }
+}
+
+/** Same name and runtime dir: what makes a process one of this instance. */
+function isOurs(env: Map<string, string>, name: string, runtimeRoot: string | undefined): boolean {
+  const raw = env.get('OSPS_CONFIG');
+  if (!raw) return false;
+  try {
+    const c = JSON.parse(raw) as { name?: string; runtimeRoot?: string };
+    return c.name === name && (c.runtimeRoot ?? undefined) === runtimeRoot;
+  } catch {
+    return false;
+  }
+}
+
+/** Inodes of the TCP sockets listening on `port` (IPv4 and IPv6). */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT"; state 0A = LISTEN; inode is field 9.
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+    }
+  }
+  return inodes;
+}
+
+function holdsSocket(pid: number, inodes: Set<string>): boolean {
+  if (inodes.size === 0) return false;
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m?.[1] && inodes.has(m[1])) return true;
+    }
+  } catch {
+    // gone, or not ours
+  }
+  return false;
+}
+
+function mapsShm(pid: number, shmName: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes(`/dev/shm${shmName}`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every live process of the instance other than us and our launcher: servers and watchdogs
+ * spawned with our name and runtime dir, anything mapping our shm object, and an osps server
+ * of another tree listening on our client port. A start that is not an adoption may reclaim only when this is empty.
+ */
+export function scanInstance(paths: RuntimePaths, cfg: { name: string; runtimeRoot?: string; endpoint: string }, exclude: number[]): FoundProcess[] {
+  const port = /^tcp:\/\/[^:]+:(\d+)$/.exec(cfg.endpoint)?.[1];
+  const inodes = port ? listeningInodes(Number(port)) : new Set<string>();
+  const found: FoundProcess[] = [];
+  for (const pid of pids()) {
+    if (exclude.includes(pid) || !isAlive(pid)) continue;
+    const env = environ(pid);
+    const startTime = processStartTime(pid);
+    if (env && isOurs(env, cfg.name, cfg.runtimeRoot)) {
+      const token = env.get('OSPS_TOKEN') ?? null;
+      const role = env.get('OSPS_ROLE');
+      if (token && (role === 'primary' || role === 'secondary')) {
+        found.push({ pid, startTime, kind: 'server', role, token, why: `${role} of this instance` });
+        continue;
+      }
+      if (env.has('OSPS_LAUNCHER_PID')) {
+        found.push({ pid, startTime, kind: 'watchdog', role: null, token: null, why: 'a watchdog of this instance' });
+        continue;
+      }
+    }
+    if (mapsShm(pid, paths.shmName)) found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `maps ${paths.shmName}` });
+    // Only an osps server counts: a stranger on the port is not ours to protect (the primary's
+    // bind fails and the give-up names the endpoint).
+    else if (holdsSocket(pid, inodes) && processCmdline(pid).some((a) => a.endsWith('server/main.js'))) {
+      found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server listening on ${cfg.endpoint}` });
+    }
+  }
+  return found;
+}
