@@ -1,10 +1,10 @@
 // A flapping control plane, or a flapping standby, never takes a healthy primary down;
 // SIGHUP stops the tree gracefully. Each on the real tree.
-import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { Instance, isAlive, waitFor } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
+import { childrenOf } from './children-of.js';
 
 const live: Instance[] = [];
 const clients: Client[] = [];
@@ -27,15 +27,6 @@ function client(i: Instance, deadlineMs = 15_000): Client {
   const c = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs });
   clients.push(c);
   return c;
-}
-
-/** The launcher's child processes: its watchdog, whichever is current (servers are the watchdog's). */
-export function childrenOf(pid: number): number[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 describe('the control plane and a flapping standby never take a healthy primary down', () => {
