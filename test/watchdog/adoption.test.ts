@@ -33,11 +33,13 @@ describe('adoption never forgets a live server', () => {
     await waitFor('load', () => l.acked.length > 100);
     const servers = [i.currentPid('primary'), i.currentPid('secondary')];
     const killed: number[] = [];
-    // Kill at spread instants of the adoption: at once, and after 0..120 ms of life.
+    // Kill at spread instants: while it loads (0..130 ms after it appears), and in the middle
+    // of its adoption (0..60 ms after it announced itself, before or after it recorded).
     for (let k = 0; k < 12; k++) {
       const wd = await waitFor('a new watchdog', () => childrenOf(i.launcherPid).find((p) => !killed.includes(p)), 15_000, 2);
-      const delay = (k * 37) % 130;
-      if (delay > 10) await new Promise((r) => setTimeout(r, delay));
+      if (k % 2 === 1) await waitFor('it to announce itself', () => i.watchdogPid === wd, 5000, 2).catch(() => {});
+      const delay = k % 2 === 1 ? (k * 13) % 60 : (k * 37) % 130;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       process.kill(wd, 'SIGKILL');
       killed.push(wd);
       await waitFor('it to die', () => !isAlive(wd), 5000, 5);
