@@ -25,12 +25,12 @@ export type StartPlan = { kind: 'adopt'; plan: AdoptionPlan } | { kind: 'fresh';
  * by the caller; anything else mapping our shm object or holding our port is refused, never
  * reclaimed from under it.
  */
-export function planStart(paths: RuntimePaths, cfg: { name: string; runtimeRoot?: string; endpoint: string }, launcherPid: number | null): StartPlan {
+export function planStart(paths: RuntimePaths, endpoint: string, launcherPid: number | null): StartPlan {
   const state = readState(paths.stateFile);
   if (state && state.watchdogPid !== process.pid && state.watchdogStartTime !== null && isSameProcess(state.watchdogPid, state.watchdogStartTime)) {
     throw new OspsError('ALREADY_RUNNING', `already running (pid ${state.watchdogPid})`, { pid: state.watchdogPid });
   }
-  const found = scanInstance(paths, cfg, [process.pid, ...(launcherPid ? [launcherPid] : [])]);
+  const found = scanInstance(paths, endpoint, [process.pid, ...(launcherPid ? [launcherPid] : [])]);
   const watchdog = found.find((p) => p.kind === 'watchdog');
   if (watchdog) throw new OspsError('ALREADY_RUNNING', `already running (watchdog pid ${watchdog.pid})`, { pid: watchdog.pid });
   const children: RecordedChild[] = (state?.children ?? []).filter((c) => c.startTime !== null && isSameProcess(c.pid, c.startTime));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Role } from '../protocol/control.js';
-import type { RuntimePaths } from '../runtime/paths.js';
+import { defaultRuntimeRoot, type RuntimePaths } from '../runtime/paths.js';
 import { isAlive, processCmdline, processStartTime } from '../runtime/proc.js';
 
 /** A live process that belongs to this instance, found in /proc rather than in a state file. */
@@ -34,13 +35,15 @@ function environ(pid: number): Map<string, string> | null {
   }
 }
 
-/** Same name and runtime dir: what makes a process one of this instance. */
-function isOurs(env: Map<string, string>, name: string, runtimeRoot: string | undefined): boolean {
+/** Same runtime dir (name and root, the root as that process resolved it): one of this instance. */
+function isOurs(env: Map<string, string>, dir: string): boolean {
   const raw = env.get('OSPS_CONFIG');
   if (!raw) return false;
   try {
-    const c = JSON.parse(raw) as { name?: string; runtimeRoot?: string };
-    return c.name === name && (c.runtimeRoot ?? undefined) === runtimeRoot;
+    const c = JSON.parse(raw) as { name?: unknown; runtimeRoot?: unknown };
+    if (typeof c.name !== 'string') return false;
+    const root = typeof c.runtimeRoot === 'string' ? c.runtimeRoot : defaultRuntimeRoot(Object.fromEntries(env));
+    return path.join(path.resolve(root), c.name) === dir;
   } catch {
     return false;
   }
@@ -92,15 +95,15 @@ function mapsShm(pid: number, shmName: string): boolean {
  * spawned with our name and runtime dir, anything mapping our shm object, and an osps server
  * of another tree listening on our client port. A start that is not an adoption may reclaim only when this is empty.
  */
-export function scanInstance(paths: RuntimePaths, cfg: { name: string; runtimeRoot?: string; endpoint: string }, exclude: number[]): FoundProcess[] {
-  const port = /^tcp:\/\/[^:]+:(\d+)$/.exec(cfg.endpoint)?.[1];
+export function scanInstance(paths: RuntimePaths, endpoint: string | null, exclude: number[]): FoundProcess[] {
+  const port = endpoint ? /^tcp:\/\/[^:]+:(\d+)$/.exec(endpoint)?.[1] : undefined;
   const inodes = port ? listeningInodes(Number(port)) : new Set<string>();
   const found: FoundProcess[] = [];
   for (const pid of pids()) {
     if (exclude.includes(pid) || !isAlive(pid)) continue;
     const env = environ(pid);
     const startTime = processStartTime(pid);
-    if (env && isOurs(env, cfg.name, cfg.runtimeRoot)) {
+    if (env && isOurs(env, paths.dir)) {
       const token = env.get('OSPS_TOKEN') ?? null;
       const role = env.get('OSPS_ROLE');
       if (token && (role === 'primary' || role === 'secondary')) {
@@ -116,7 +119,7 @@ export function scanInstance(paths: RuntimePaths, cfg: { name: string; runtimeRo
     // Only an osps server counts: a stranger on the port is not ours to protect (the primary's
     // bind fails and the give-up names the endpoint).
     else if (holdsSocket(pid, inodes) && processCmdline(pid).some((a) => a.endsWith('server/main.js'))) {
-      found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server listening on ${cfg.endpoint}` });
+      found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server listening on ${endpoint}` });
     }
   }
   return found;

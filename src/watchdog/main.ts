@@ -32,7 +32,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () =
 
 let plan: AdoptionPlan | null = null;
 try {
-  const start = planStart(paths, cfg, launcherPid);
+  const start = planStart(paths, cfg.endpoint, launcherPid);
   if (start.kind === 'adopt') plan = start.plan;
   // Live servers of ours with no shm ring to share cannot be adopted: fence them (verified
   // by start time), and reclaim only once they are gone.

@@ -37,7 +37,7 @@ describe('scanInstance', () => {
     sleeper({ OSPS_CONFIG: JSON.stringify({ ...cfg, name: `${name}-other` }), OSPS_ROLE: 'primary', OSPS_TOKEN: 'tok-o' });
     sleeper({ OSPS_CONFIG: JSON.stringify({ ...cfg, runtimeRoot: '/elsewhere' }), OSPS_ROLE: 'secondary', OSPS_TOKEN: 'tok-e' });
     const found = await waitFor('both to be seen', () => {
-      const f = scanInstance(paths, cfg, [process.pid]);
+      const f = scanInstance(paths, cfg.endpoint, [process.pid]);
       return f.length >= 2 ? f : null;
     });
     expect(found.map((f) => [f.pid, f.kind, f.role, f.token]).sort()).toEqual(
@@ -46,6 +46,6 @@ describe('scanInstance', () => {
         [watchdog.pid, 'watchdog', null, null],
       ].sort(),
     );
-    expect(scanInstance(paths, cfg, [process.pid, primary.pid!, watchdog.pid!])).toEqual([]);
+    expect(scanInstance(paths, cfg.endpoint, [process.pid, primary.pid!, watchdog.pid!])).toEqual([]);
   });
 });
