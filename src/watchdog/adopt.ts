@@ -22,8 +22,8 @@ export type StartPlan = { kind: 'adopt'; plan: AdoptionPlan } | { kind: 'fresh';
  * at any instant never hides a live server. With the shm ring they share, they are adopted.
  * A start that is not an adoption proves first that nothing of the instance lives: another
  * live watchdog means the instance is running (refused); servers without a ring are fenced
- * by the caller; anything else mapping our shm object or holding our port is refused, never
- * reclaimed from under it.
+ * by the caller; another osps server mapping our shm object or holding our port is refused,
+ * never reclaimed from under it.
  */
 export function planStart(paths: RuntimePaths, endpoint: string, launcherPid: number | null): StartPlan {
   const state = readState(paths.stateFile);
@@ -39,6 +39,10 @@ export function planStart(paths: RuntimePaths, endpoint: string, launcherPid: nu
       children.push({ role: p.role, pid: p.pid, token: p.token, startTime: p.startTime });
     }
   }
+  if (children.length > 0 && ShmRing.exists(paths.shmName)) {
+    return { kind: 'adopt', plan: { ring: ShmRing.attach(paths.shmName), children, failover: state?.failover ?? null } };
+  }
+  // Not an adoption: what would be reclaimed must be held by nothing that could serve.
   const servers = new Set(children.map((c) => c.pid));
   const strangers = found.filter((p) => p.kind === 'other' && !servers.has(p.pid));
   if (strangers.length > 0) {
@@ -46,8 +50,5 @@ export function planStart(paths: RuntimePaths, endpoint: string, launcherPid: nu
     throw new OspsError('INSTANCE_BUSY', `refusing to start: a process outside this instance's tree holds its resources (${list})`);
   }
   if (children.length === 0) return { kind: 'fresh', fence: [] };
-  if (ShmRing.exists(paths.shmName)) {
-    return { kind: 'adopt', plan: { ring: ShmRing.attach(paths.shmName), children, failover: state?.failover ?? null } };
-  }
   return { kind: 'fresh', fence: found.filter((p) => servers.has(p.pid)).concat(children.filter((c) => !found.some((p) => p.pid === c.pid)).map((c) => ({ pid: c.pid, startTime: c.startTime, kind: 'server' as const, role: c.role, token: c.token, why: `${c.role} of this instance` }))) };
 }

@@ -92,8 +92,8 @@ function mapsShm(pid: number, shmName: string): boolean {
 
 /**
  * Every live process of the instance other than us and our launcher: servers and watchdogs
- * spawned with our name and runtime dir, anything mapping our shm object, and an osps server
- * of another tree listening on our client port. A start that is not an adoption may reclaim only when this is empty.
+ * spawned with our name and runtime dir, and any other osps server mapping our shm object or
+ * listening on our client port. A start that is not an adoption may reclaim only when this is empty.
  */
 export function scanInstance(paths: RuntimePaths, endpoint: string | null, exclude: number[]): FoundProcess[] {
   const port = endpoint ? /^tcp:\/\/[^:]+:(\d+)$/.exec(endpoint)?.[1] : undefined;
@@ -104,23 +104,26 @@ export function scanInstance(paths: RuntimePaths, endpoint: string | null, exclu
     const env = environ(pid);
     const startTime = processStartTime(pid);
     if (env && isOurs(env, paths.dir)) {
+      // The environment is inherited by whatever a server or watchdog runs (mkfifo, …): only
+      // the entry itself counts as one.
+      const entry = processCmdline(pid).find((a) => a.endsWith('/main.js')) ?? '';
       const token = env.get('OSPS_TOKEN') ?? null;
       const role = env.get('OSPS_ROLE');
-      if (token && (role === 'primary' || role === 'secondary')) {
+      if (token && (role === 'primary' || role === 'secondary') && entry.endsWith('server/main.js')) {
         found.push({ pid, startTime, kind: 'server', role, token, why: `${role} of this instance` });
         continue;
       }
-      if (env.has('OSPS_LAUNCHER_PID')) {
+      if (env.has('OSPS_LAUNCHER_PID') && entry.endsWith('watchdog/main.js')) {
         found.push({ pid, startTime, kind: 'watchdog', role: null, token: null, why: 'a watchdog of this instance' });
         continue;
       }
     }
-    if (mapsShm(pid, paths.shmName)) found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `maps ${paths.shmName}` });
-    // Only an osps server counts: a stranger on the port is not ours to protect (the primary's
-    // bind fails and the give-up names the endpoint).
-    else if (holdsSocket(pid, inodes) && processCmdline(pid).some((a) => a.endsWith('server/main.js'))) {
-      found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server listening on ${endpoint}` });
-    }
+    // Only an osps server counts: it could be serving our data. A reader of the ring (a chaos
+    // tool, a test) keeps its own mapping when the object is replaced, and a stranger on the
+    // port is not ours to protect (the primary's bind fails and the give-up names the endpoint).
+    if (!processCmdline(pid).some((a) => a.endsWith('server/main.js'))) continue;
+    if (mapsShm(pid, paths.shmName)) found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server mapping ${paths.shmName}` });
+    else if (holdsSocket(pid, inodes)) found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server listening on ${endpoint}` });
   }
   return found;
 }

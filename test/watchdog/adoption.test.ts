@@ -2,6 +2,8 @@
 // adoption leaves a successor that still finds every live server, under load; and a start
 // that is not an adoption reclaims nothing while a server of the instance lives.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
@@ -87,7 +89,7 @@ describe('adoption never forgets a live server', () => {
     expect(servers.every(isAlive)).toBe(true);
   });
 
-  it('a stranger mapping the shm object: the start refuses in one line and reclaims nothing', async () => {
+  it('an osps server of another tree mapping the shm object: the start refuses in one line and reclaims nothing', async () => {
     const i = new Instance('stranger', { orphanTimeout: 1500 });
     live.push(i);
     await i.start();
@@ -95,9 +97,13 @@ describe('adoption never forgets a live server', () => {
     process.kill(i.launcherPid, 'SIGKILL');
     process.kill(i.watchdogPid, 'SIGKILL');
     await waitFor('servers to exit on their own', () => servers.every((p) => !isAlive(p)), 10_000);
-    // Something outside the tree keeps the shm object mapped (a reader of our ring).
-    const script = `import { ShmRing } from '${ROOT}/dist/ipc/shm-ring.js'; ShmRing.attach(${JSON.stringify(i.paths.shmName)}); console.log('mapped'); setInterval(() => {}, 1000);`;
-    const stranger = execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, buffer: false });
+    // A server entry that is not of this tree (no environment of ours) keeps the shm object mapped.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-stranger-'));
+    fs.mkdirSync(path.join(dir, 'server'));
+    const entry = path.join(dir, 'server', 'main.js');
+    fs.writeFileSync(entry, `import { ShmRing } from '${ROOT}/dist/ipc/shm-ring.js'; ShmRing.attach(${JSON.stringify(i.paths.shmName)}); console.log('mapped'); setInterval(() => {}, 1000);`);
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+    const stranger = execa(process.execPath, [entry], { reject: false, buffer: false });
     stranger.stdout?.setEncoding('utf8');
     let out = '';
     stranger.stdout?.on('data', (d: string) => (out += d));
@@ -107,12 +113,13 @@ describe('adoption never forgets a live server', () => {
       await i.start({ waitReady: false });
       const r = await i.proc!;
       expect(r.exitCode).toBe(1);
-      expect(i.stderr).toContain(`refusing to start: a process outside this instance's tree holds its resources (pid ${stranger.pid} maps ${i.paths.shmName})`);
+      expect(i.stderr).toContain(`refusing to start: a process outside this instance's tree holds its resources (pid ${stranger.pid} an osps server mapping ${i.paths.shmName})`);
       expect(i.events.slice(mark).filter((e) => e.event === 'reclaimed' || e.event === 'spawned')).toEqual([]);
       expect(fs.existsSync(`/dev/shm${i.paths.shmName}`)).toBe(true);
     } finally {
       stranger.kill('SIGKILL');
       await stranger;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
     // With the stranger gone, cleanup reclaims what the dead tree left.
     await i.cli(['cleanup', ...i.instanceArgs]);
