@@ -8,9 +8,22 @@ import { acquireLock, readLock, releaseLock } from './runtime/lock.js';
 import { ensureRuntimeDir } from './runtime/dir.js';
 import { ensureDataDir } from './runtime/data-dir.js';
 import type { RuntimePaths } from './runtime/paths.js';
-import { liveRecordedWatchdog } from './watchdog/state-file.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isSameProcess } from './runtime/proc.js';
+import { liveRecordedWatchdog, readState } from './watchdog/state-file.js';
 import { RestartPolicy } from './watchdog/restart-policy.js';
 import { EXIT_GAVE_UP, EXIT_START_FAILED } from './protocol/exit-codes.js';
+
+/** First pause before restarting a watchdog that keeps dying; it doubles up to a cap. */
+const WATCHDOG_BACKOFF_MS = 100;
+/** The cap stays well under the servers' orphan timeout, so a new watchdog adopts them in time. */
+const WATCHDOG_BACKOFF_MAX_MS = 5000;
+
+/** Servers the last watchdog recorded that are still alive (same pid and start time). */
+function liveRecordedServers(paths: RuntimePaths): number[] {
+  const state = readState(paths.stateFile);
+  return (state?.children ?? []).filter((c) => c.startTime !== null && isSameProcess(c.pid, c.startTime)).map((c) => c.pid);
+}
 
 /** Loaded only when needed: it pulls in the shm addon, which the launcher otherwise never maps. */
 async function stopRecordedTree(paths: RuntimePaths, say: Say): Promise<void> {
@@ -39,8 +52,10 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
   ensureDataDir(cfg.dataDir);
   let watchdog: ResultPromise | null = null;
   let stopping = false;
+  const wake = new AbortController();
   const forward = (): void => {
     stopping = true;
+    wake.abort();
     if (watchdog?.pid) {
       try {
         process.kill(watchdog.pid, 'SIGTERM');
@@ -49,10 +64,21 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
       }
     }
   };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  // The launcher's own intensity: a watchdog that cannot stay up is not restarted forever.
+  // SIGHUP (the terminal of a foreground `start` closed) stops the tree gracefully, like
+  // SIGTERM; the watchdog, in the same process group, gets it too and does the same. To keep
+  // an instance past its terminal, run it detached (systemd, nohup, setsid).
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signals) process.on(sig, forward);
+  // With the terminal gone, writes to it fail (EIO): that must not kill the launcher mid-stop.
+  const ignore = (): void => {};
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
+  // The control plane's own intensity: a watchdog that keeps dying is restarted with a growing
+  // pause, and the servers are never killed for it while they live (the data plane is healthy;
+  // their orphan timeout bounds how long they run unsupervised). Only when no server is left
+  // is there nothing to protect, and the launcher gives up.
   const policy = new RestartPolicy(cfg.maxRestarts, cfg.restartWindowMs);
+  let backoff = 0;
   try {
     for (;;) {
       watchdog = execa(process.execPath, [WATCHDOG_MAIN], {
@@ -62,22 +88,34 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
         cleanup: false,
       });
       const result = await watchdog;
+      watchdog = null;
       if (result.exitCode === 0 || result.exitCode === EXIT_GAVE_UP) return result.exitCode;
       if (result.exitCode === EXIT_START_FAILED) return 1;
       if (stopping) break;
       const how = result.signal ?? `exit ${result.exitCode}`;
-      if (!policy.allow()) {
-        say(`giving up: the watchdog kept dying (last: ${how})`);
+      if (policy.allow()) {
+        backoff = 0;
+        say(`the watchdog died (${how}); starting a new one to adopt the servers`);
+        continue;
+      }
+      const servers = liveRecordedServers(paths);
+      if (servers.length === 0) {
+        say(`giving up: the watchdog kept dying (last: ${how}) and no server is left`);
         await stopRecordedTree(paths, say);
         return EXIT_GAVE_UP;
       }
-      say(`the watchdog died (${how}); starting a new one to adopt the servers`);
+      backoff = Math.min(WATCHDOG_BACKOFF_MAX_MS, cfg.orphanTimeoutMs / 4, backoff === 0 ? WATCHDOG_BACKOFF_MS : backoff * 2);
+      say(`the watchdog keeps dying (last: ${how}); the servers (pids ${servers.join(', ')}) keep serving; next watchdog in ${backoff} ms`);
+      await sleep(backoff, undefined, { signal: wake.signal }).catch(() => {});
+      if (stopping) break;
     }
+    // Asked to stop while no watchdog ran: stop what the last one recorded.
     await stopRecordedTree(paths, say);
     return 1;
   } finally {
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
+    for (const sig of signals) process.off(sig, forward);
+    process.stdout.off('error', ignore);
+    process.stderr.off('error', ignore);
     releaseLock(paths.lockFile);
     try {
       fs.rmdirSync(paths.dir);

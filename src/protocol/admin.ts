@@ -25,6 +25,8 @@ export interface InstanceStatus {
   standby: Standby;
   processes: ProcessStatus[];
   recentRestarts: number;
+  /** Set while a standby that kept dying is left out: the primary serves without one until then. */
+  standbyCooldown?: { untilMs: number; cooldownMs: number } | null;
   config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number };
   events: Array<Record<string, unknown>>;
 }

@@ -19,6 +19,8 @@ export const EVENT_NAMES = [
   'reclaimed',
   'repaired',
   'give-up',
+  // A standby that kept dying is left out for a cool-down; the primary serves degraded.
+  'standby-cooldown',
   'stopping',
   'stopped',
   'cleaned',

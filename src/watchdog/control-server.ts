@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
 import type { AdminReply, AdminRequest } from '../protocol/admin.js';
 
@@ -34,7 +35,8 @@ export class ControlServer {
         this.out.send([...frames.slice(0, -1), JSON.stringify(reply)]);
       }
     } catch (err) {
-      if (!this.closed) throw err;
+      // The admin socket failing must not take the supervisor down: say so, stop listening.
+      if (!this.closed) logLine('watchdog', 'control-receive-failed', { error: (err as Error).message });
     }
   }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config.js';
 import { makeFifo, removeFifo } from '../ipc/fifo.js';
 import { ShmRing } from '../ipc/shm-ring.js';
@@ -82,9 +83,11 @@ export async function destroyIpc(paths: RuntimePaths, ring: ShmRing | null): Pro
     }
   }
   for (const f of [paths.stateFile, paths.eventsFile]) fs.rmSync(f, { force: true });
-  // Last words of servers that died while we were stopping: read by nobody now.
+  // Last words of servers that died while we were stopping: read by nobody now. And a state
+  // file half-written by a watchdog killed between its write and its rename.
+  const stateTmp = `${path.basename(paths.stateFile)}.`;
   for (const f of fs.existsSync(paths.dir) ? fs.readdirSync(paths.dir) : []) {
-    if (/^last-words-\d+\.json$/.test(f)) fs.rmSync(`${paths.dir}/${f}`, { force: true });
+    if (/^last-words-\d+\.json$/.test(f) || (f.startsWith(stateTmp) && /\.\d+\.tmp$/.test(f))) fs.rmSync(`${paths.dir}/${f}`, { force: true });
   }
   // The lock belongs to the launcher; the dir goes when nothing else is in it.
   try {

@@ -1,11 +1,16 @@
 // Watchdog process entry: the launcher passes the resolved config; we run until stopped.
 import '../runtime/no-inspector.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConfig, type Config } from '../config.js';
 import { runtimePaths } from '../runtime/paths.js';
-import { planAdoption } from './adopt.js';
+import { isSameProcess } from '../runtime/proc.js';
+import { planStart, type AdoptionPlan } from './adopt.js';
 import { EventLog } from './events.js';
 import { EXIT_START_FAILED } from '../protocol/exit-codes.js';
 import { Watchdog } from './watchdog.js';
+
+/** How long servers that cannot be adopted get to die after SIGKILL before we give up starting. */
+const FENCE_WAIT_MS = 5000;
 
 const raw = process.env.OSPS_CONFIG;
 if (!raw) {
@@ -15,16 +20,34 @@ if (!raw) {
 const cfg = resolveConfig(JSON.parse(raw) as Partial<Config>) as Config & { dataDir: string };
 const paths = runtimePaths(cfg.name, cfg.runtimeRoot);
 const launcherPid = process.env.OSPS_LAUNCHER_PID ? Number(process.env.OSPS_LAUNCHER_PID) : null;
-const watchdog = new Watchdog(cfg, paths, new EventLog(paths.eventsFile), launcherPid);
+const events = new EventLog(paths.eventsFile);
+const watchdog = new Watchdog(cfg, paths, events, launcherPid);
 
 // Whoever reads our event lines may go away (a closed pipe): keep supervising regardless.
 process.stdout.on('error', () => {});
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void watchdog.stop(0));
+// SIGHUP (the terminal of a foreground `start` closed) stops the tree gracefully, like
+// SIGTERM: a supervisor whose operator is gone should leave nothing behind, not run on
+// unseen. Run it detached (systemd, nohup, setsid) to keep it past the terminal.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void watchdog.stop(0));
 
-let plan = null;
+let plan: AdoptionPlan | null = null;
 try {
-  plan = planAdoption(paths);
+  const start = planStart(paths, cfg.endpoint, launcherPid);
+  if (start.kind === 'adopt') plan = start.plan;
+  // Live servers of ours with no shm ring to share cannot be adopted: fence them (verified
+  // by start time), and reclaim only once they are gone.
+  for (const p of start.kind === 'fresh' ? start.fence : []) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    const deadline = Date.now() + FENCE_WAIT_MS;
+    while (isSameProcess(p.pid, p.startTime) && Date.now() < deadline) await sleep(20);
+    if (isSameProcess(p.pid, p.startTime)) throw new Error(`pid ${p.pid} (${p.why}) would not die; nothing reclaimed`);
+    events.emit('fenced', { role: p.role ?? 'server', pid: p.pid, cause: 'not adoptable: no shm object' });
+  }
 } catch (err) {
   process.stderr.write(`osps: ${(err as Error).message}\n`);
   process.exit(EXIT_START_FAILED);

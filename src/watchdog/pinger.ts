@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
 import { decodeControl, encodeControl, type ServerToWatchdog, type WatchdogToServer } from '../protocol/control.js';
 
@@ -25,15 +26,25 @@ export class Pinger {
     this.out.send([token, encodeControl(m)]);
   }
 
+  /**
+   * Receives until the socket closes. A handler that throws is logged and the loop goes on:
+   * one bad message must not cost the watchdog its ears. A receive error on an open socket
+   * is logged once and ends the loop (the alarm then sees every server go silent).
+   */
   private async loop(): Promise<void> {
     try {
       for await (const [id, frame] of this.socket) {
         if (!id || !frame) continue;
         const m = decodeControl<ServerToWatchdog>(frame);
-        if (m) this.onMessage(id.toString(), m);
+        if (!m) continue;
+        try {
+          this.onMessage(id.toString(), m);
+        } catch (err) {
+          logLine('watchdog', 'message-handler-failed', { type: m.t, error: (err as Error).message });
+        }
       }
     } catch (err) {
-      if (!this.closed) throw err;
+      if (!this.closed) logLine('watchdog', 'pinger-receive-failed', { error: (err as Error).message });
     }
   }
 

@@ -2,6 +2,7 @@ import type { RuntimePaths } from '../runtime/paths.js';
 import { destroyIpc } from './ipc-resources.js';
 import { isAlive, isSameProcess } from '../runtime/proc.js';
 import { readState } from './state-file.js';
+import { scanInstance } from './instance-scan.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -17,6 +18,10 @@ export async function stopRecordedTree(paths: RuntimePaths, say: (line: string) 
         { what: 'watchdog', pid: state.watchdogPid, startTime: state.watchdogStartTime },
       ]
     : [];
+  // A server or watchdog of the instance that no state file names (it died mid-write) is stopped too.
+  for (const p of scanInstance(paths, null, [process.pid, process.ppid])) {
+    if (p.kind !== 'other' && !targets.some((t) => t.pid === p.pid)) targets.push({ what: p.role ?? p.kind, pid: p.pid, startTime: p.startTime });
+  }
   for (const t of targets) {
     if (t.pid === process.pid || t.startTime === null || !isSameProcess(t.pid, t.startTime)) continue;
     try {

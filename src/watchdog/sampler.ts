@@ -1,21 +1,24 @@
 import pidusage from 'pidusage';
-import type { Config } from '../config.js';
-import type { Child } from './children.js';
 
-/** CPU % and RSS of each child (and the watchdog itself) every `sampleIntervalMs`. */
+export interface Sample {
+  cpu: number;
+  rss: number;
+}
+
+/** CPU % and RSS of each child (and the watchdog itself) every `intervalMs`. */
 export class Sampler {
   self: { cpu: number | null; rss: number | null } = { cpu: null, rss: null };
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
   constructor(
-    private readonly cfg: Config,
-    private readonly children: () => Child[],
-    private readonly onCeiling: (c: Child) => void,
+    private readonly intervalMs: number,
+    private readonly children: () => { token: string; pid: number }[],
+    private readonly onSample: (token: string, s: Sample) => void,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sample(), this.cfg.sampleIntervalMs);
+    this.timer = setInterval(() => void this.sample(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -26,15 +29,12 @@ export class Sampler {
     try {
       // pidusage keeps /proc/PID/stat open until a pid goes unsampled for `maxage` (default
       // 60 s): a short one closes a replaced child's fd soon instead of one fd per re-pair.
-      const stats = await pidusage([process.pid, ...kids.map((c) => c.pid)], { maxage: 2 * this.cfg.sampleIntervalMs });
+      const stats = await pidusage([process.pid, ...kids.map((c) => c.pid)], { maxage: 2 * this.intervalMs });
       const mine = stats[process.pid];
       if (mine) this.self = { cpu: mine.cpu, rss: mine.memory };
       for (const c of kids) {
         const s = stats[c.pid];
-        if (!s) continue;
-        c.cpu = s.cpu;
-        c.rss = s.memory;
-        if (this.cfg.memoryCeilingBytes > 0 && s.memory > this.cfg.memoryCeilingBytes) this.onCeiling(c);
+        if (s) this.onSample(c.token, { cpu: s.cpu, rss: s.memory });
       }
     } catch {
       // A child exited between listing and sampling; the next round sees the new tree.
@@ -45,6 +45,7 @@ export class Sampler {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     pidusage.clear();
   }
 }

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import type { Role } from '../protocol/control.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { isSameProcess } from '../runtime/proc.js';
+import type { FailoverRecord, Phase } from './machine.js';
+
+export type { Phase };
 
 /** One server as recorded for a successor watchdog or a `stop` without a launcher. */
 export interface RecordedChild {
@@ -10,8 +13,6 @@ export interface RecordedChild {
   token: string;
   startTime: number | null;
 }
-
-export type Phase = 'starting' | 'running' | 'failover' | 'stopping' | 'stopped';
 
 /**
  * The watchdog's knowledge of the tree, written atomically on every change: who serves,
@@ -25,9 +26,10 @@ export interface WatchdogState {
   watchdogPid: number;
   watchdogStartTime: number | null;
   epoch: number;
+  /** Readers ignore it; `adopting` was added later without a version bump (nothing branches on it). */
   phase: Phase;
   /** Set while a failover is in progress: the step reached and the fenced pid. */
-  failover: { step: 'detected' | 'fenced' | 'epoch-bumped' | 'promoting' | 'respawning'; oldPid: number; cause: string } | null;
+  failover: FailoverRecord | null;
   children: RecordedChild[];
   updatedAt: string;
 }

@@ -185,18 +185,18 @@ describe('supervising the supervisor', () => {
     await i.cli(['cleanup', ...i.instanceArgs]);
   });
 
-  it('more restarts than the intensity allows: the watchdog gives up, cleans up, and the launcher exits 3 naming the role', async () => {
+  it('a primary that dies more often than the intensity allows: the watchdog gives up, cleans up, and the launcher exits 3 naming the role', async () => {
     const i = track(new Instance('intensity', { maxRestarts: 2, restartWindow: 60_000 }));
     await i.start();
     for (let k = 0; k < 3; k++) {
       const mark = i.events.length;
-      const pid = i.currentPid('secondary');
+      const pid = i.currentPid('primary');
       process.kill(pid, 'SIGKILL');
-      if (k < 2) await i.waitEvent((e) => e.event === 'ready' && e.role === 'secondary', 10_000, mark);
+      if (k < 2) await i.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 10_000, mark);
     }
     const r = await i.proc!;
     expect(r.exitCode).toBe(3);
-    expect(i.stderr).toMatch(/giving up: the secondary kept dying .*last: signal SIGKILL/);
+    expect(i.stderr).toMatch(/giving up: the primary kept dying .*last: signal SIGKILL/);
     expect(i.events.some((e) => e.event === 'give-up')).toBe(true);
     expect(i.events.some((e) => e.event === 'cleaned')).toBe(true);
   });

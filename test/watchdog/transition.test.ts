@@ -1,0 +1,481 @@
+// The supervision state machine on its own: inputs in, actions out, an injected clock,
+// no process, socket or file.
+import { describe, expect, it } from 'vitest';
+import type { Role, ServerToWatchdog } from '../../src/protocol/control.js';
+import { childSpecs } from '../../src/watchdog/child-spec.js';
+import { initialState, type Action, type Input, type Limits, type SupervisorState } from '../../src/watchdog/machine.js';
+import { toRecord } from '../../src/watchdog/projections.js';
+import { transition } from '../../src/watchdog/transition.js';
+
+const LIMITS: Limits = {
+  pingIntervalMs: 100,
+  alarmMs: 1000,
+  readyTimeoutMs: 5000,
+  maxRestarts: 3,
+  restartWindowMs: 60_000,
+  memoryCeilingBytes: 1000,
+  adoptionPingMs: 50,
+  standbyReleaseMs: 2000,
+  lateMessageMs: 300,
+  standbyCooldownMs: 5000,
+  standbyCooldownMaxMs: 40_000,
+  specs: childSpecs(5000),
+};
+
+type Emitted = { event: string } & Record<string, unknown>;
+
+/** Feeds inputs to the machine with a fake clock and keeps every action it asked for. */
+class Driver {
+  state: SupervisorState;
+  now = 1_000_000;
+  actions: Action[] = [];
+  private nextPid = 100;
+
+  constructor(limits: Partial<Limits> = {}) {
+    this.state = initialState({ ...LIMITS, ...limits }, 'unit', 'tcp://127.0.0.1:1');
+  }
+
+  feed(input: Input): Action[] {
+    const before = JSON.stringify(this.state);
+    const { state, actions } = transition(this.state, input, this.now);
+    // Pure: the state passed in is never changed.
+    expect(JSON.stringify(this.state)).toBe(before);
+    this.state = state;
+    this.actions.push(...actions);
+    return actions;
+  }
+
+  /** Carries out the spawn actions the way the executor does: each answers with `spawned`. */
+  answerSpawns(actions: Action[]): string[] {
+    const tokens: string[] = [];
+    for (const a of actions) {
+      if (a.kind !== 'spawn') continue;
+      const token = `${a.role}-${this.nextPid}`;
+      tokens.push(token);
+      this.answerSpawns(this.feed({ kind: 'spawned', role: a.role, token, pid: this.nextPid++, startTime: 1 }));
+    }
+    return tokens;
+  }
+
+  advance(ms: number): Action[] {
+    this.now += ms;
+    return this.feed({ kind: 'tick' });
+  }
+
+  msg(token: string, m: ServerToWatchdog): Action[] {
+    return this.feed({ kind: 'message', token, m });
+  }
+
+  exit(token: string, cause = 'signal SIGKILL'): Action[] {
+    return this.feed({ kind: 'exited', token, cause, lastWords: null });
+  }
+
+  get events(): Emitted[] {
+    return this.actions.filter((a): a is Extract<Action, { kind: 'emit' }> => a.kind === 'emit').map((a) => ({ event: a.event, ...a.fields }));
+  }
+
+  eventsSince(n: number): Emitted[] {
+    return this.events.slice(n);
+  }
+
+  pid(token: string | null): number {
+    return token ? (this.state.children[token]?.pid ?? 0) : 0;
+  }
+
+  /** A fresh tree with both servers ready and the standby in sync. */
+  running(): { primary: string; secondary: string } {
+    const [primary, secondary] = this.answerSpawns(this.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    expect(this.state.phase).toBe('running');
+    this.msg(primary!, { t: 'ready', role: 'primary', epoch: 1 });
+    this.msg(secondary!, { t: 'ready', role: 'secondary', epoch: 1 });
+    this.msg(secondary!, { t: 'synced', commitSeq: 0 });
+    this.msg(primary!, { t: 'standby', state: 'in-sync', commitSeq: 0, peerPid: this.pid(secondary!) });
+    return { primary: primary!, secondary: secondary! };
+  }
+}
+
+function kinds(actions: Action[]): string[] {
+  return actions.map((a) => (a.kind === 'emit' ? `emit:${a.event}` : a.kind));
+}
+
+function pong(role: Role, epoch: number, extra: Partial<Extract<ServerToWatchdog, { t: 'pong' }>> = {}): ServerToWatchdog {
+  return { t: 'pong', seq: 1, role, epoch, commitSeq: 0, keys: 0, standby: 'absent', synced: role === 'secondary', ...extra };
+}
+
+describe('supervision state machine', () => {
+  it('a fresh start spawns the pair (no IPC repair) and runs once both are spawned', () => {
+    const d = new Driver();
+    const first = d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null });
+    expect(first.filter((a) => a.kind === 'spawn')).toEqual([
+      { kind: 'spawn', role: 'primary', repairIpc: false },
+      { kind: 'spawn', role: 'secondary', repairIpc: false },
+    ]);
+    expect(d.state.phase).toBe('starting');
+    d.answerSpawns(first);
+    expect(d.state.phase).toBe('running');
+    expect(d.events.map((e) => e.event)).toEqual(['starting', 'spawned', 'spawned']);
+  });
+
+  it('crash of the primary: detect, fence, bump the epoch, promote the synced standby, respawn a standby', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    const mark = d.events.length;
+    const a = d.exit(primary);
+    expect(d.state.phase).toBe('failover');
+    expect(d.state.epoch).toBe(2);
+    expect(a).toContainEqual({ kind: 'set-ring-epoch', epoch: 2 });
+    expect(a).toContainEqual({ kind: 'send', token: secondary, m: { t: 'promote', epoch: 2 } });
+    expect(a.filter((x) => x.kind === 'record').map((x) => (x as { step: string | null }).step)).toEqual([null, 'detected', 'fenced', 'epoch-bumped', 'promoting']);
+    const b = d.msg(secondary, { t: 'promoted', epoch: 2, commitSeq: 7 });
+    expect(d.state.primary).toBe(secondary);
+    expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+    d.answerSpawns(b);
+    expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['exited', 'detected', 'fenced', 'promoted', 'spawned', 'respawned']);
+    expect(d.eventsSince(mark).find((e) => e.event === 'detected')).toMatchObject({ role: 'primary', pid: d.pid(primary), cause: 'crash', epoch: 1 });
+    expect(d.eventsSince(mark).find((e) => e.event === 'promoted')).toMatchObject({ role: 'primary', pid: d.pid(secondary), epoch: 2, commitSeq: 7 });
+    expect(d.state.phase).toBe('running');
+    expect(d.state.failover).toBeNull();
+    expect(d.state.restarts.primary).toBe(1);
+  });
+
+  it('crash of the secondary: no fence needed; waits for the primary to let go of the link, then respawns', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    const mark = d.events.length;
+    const a = d.exit(secondary);
+    expect(kinds(a)).not.toContain('spawn');
+    expect(d.state.job).toMatchObject({ kind: 'replace-standby', step: 'releasing' });
+    const b = d.msg(primary, { t: 'standby', state: 'absent', commitSeq: 0, peerPid: d.pid(secondary) });
+    expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+    d.answerSpawns(b);
+    expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['exited', 'standby', 'spawned', 'respawned']);
+    expect(d.state.primary).toBe(primary);
+  });
+
+  it('the primary that never reports the link closed: the standby is respawned after the release timeout', () => {
+    const d = new Driver();
+    const { secondary } = d.running();
+    d.exit(secondary);
+    expect(kinds(d.advance(1000))).not.toContain('spawn');
+    expect(d.advance(1001)).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+  });
+
+  it('hang: an unanswered ping older than the alarm fences the primary (kill and reap) before promotion', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.feed({ kind: 'ping-due' });
+    d.msg(secondary, pong('secondary', 1));
+    d.now += 500;
+    d.feed({ kind: 'ping-due' });
+    d.msg(secondary, pong('secondary', 1));
+    expect(kinds(d.advance(400))).not.toContain('emit:ping-missed');
+    const mark = d.events.length;
+    const a = d.advance(200);
+    expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['ping-missed', 'detected']);
+    expect(d.eventsSince(mark)[1]).toMatchObject({ cause: 'hang', pid: d.pid(primary) });
+    expect(a).toContainEqual({ kind: 'kill-and-reap', token: primary, pid: d.pid(primary), timeoutMs: 5000 });
+    expect(kinds(a)).not.toContain('send');
+    // An exit before the reap is not the fence: the reap is.
+    d.exit(primary);
+    expect(d.state.epoch).toBe(1);
+    const b = d.feed({ kind: 'reaped', token: primary });
+    expect(d.state.epoch).toBe(2);
+    expect(b).toContainEqual({ kind: 'send', token: secondary, m: { t: 'promote', epoch: 2 } });
+  });
+
+  it('a server that is not ready yet gets the ready timeout, not the alarm', () => {
+    const d = new Driver();
+    d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    d.feed({ kind: 'ping-due' });
+    expect(kinds(d.advance(3000))).not.toContain('emit:ping-missed');
+    expect(kinds(d.advance(2500))).toContain('emit:ping-missed');
+  });
+
+  it('crash during a failover: the standby dies while being promoted; a fresh primary from the journal, then a standby', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.exit(primary);
+    expect(d.state.job).toMatchObject({ kind: 'failover', step: 'promoting' });
+    const a = d.exit(secondary);
+    expect(a).toContainEqual({ kind: 'check-journal' });
+    const b = d.feed({ kind: 'journal-checked', exists: true });
+    expect(b).toContainEqual({ kind: 'spawn', role: 'primary', repairIpc: true });
+    const [fresh] = d.answerSpawns(b);
+    expect(d.events.at(-1)).toMatchObject({ event: 'respawned', role: 'primary' });
+    expect(d.state.job).toMatchObject({ step: 'awaiting-ready' });
+    const c = d.msg(fresh!, { t: 'ready', role: 'primary', epoch: 2 });
+    expect(c).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+    d.answerSpawns(c);
+    expect(d.state.phase).toBe('running');
+    expect(d.state.primary).toBe(fresh);
+  });
+
+  it('crash of the new primary before it is ready: the next failover follows, counted by the intensity', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.exit(primary);
+    d.exit(secondary);
+    const [fresh] = d.answerSpawns(d.feed({ kind: 'journal-checked', exists: true }));
+    const mark = d.events.length;
+    d.exit(fresh!);
+    expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['exited', 'detected', 'fenced']);
+    expect(d.state.recentRestarts.primary).toHaveLength(2);
+    expect(d.state.job).toMatchObject({ kind: 'failover', step: 'checking-journal' });
+  });
+
+  it('a secondary crash seen during a failover waits its turn: the failover replaces it, no second recovery', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.feed({ kind: 'ping-due' });
+    d.advance(1100); // both hang: primary first
+    expect(d.state.job).toMatchObject({ kind: 'failover', step: 'fencing' });
+    expect(d.state.children[secondary]?.condemned).toBe('hang');
+    const a = d.feed({ kind: 'reaped', token: primary });
+    // A synced standby is promoted even though the alarm condemned it: slow is not wrong.
+    expect(a).toContainEqual({ kind: 'send', token: secondary, m: { t: 'promote', epoch: 2 } });
+    d.answerSpawns(d.msg(secondary, { t: 'promoted', epoch: 2, commitSeq: 0 }));
+    expect(d.state.children[secondary]).toMatchObject({ condemned: null, status: 'ready', role: 'primary' });
+    expect(d.state.job).toBeNull();
+  });
+
+  it('no standby to promote, no journal, acknowledged writes on record: gives up rather than serve an empty store', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.msg(primary, pong('primary', 1, { commitSeq: 42 }));
+    d.msg(secondary, pong('secondary', 1, { synced: false }));
+    d.exit(primary);
+    const a = d.feed({ kind: 'journal-checked', exists: false });
+    expect(kinds(a)).toEqual(expect.arrayContaining(['emit:give-up', 'say', 'emit:stopping']));
+    expect(d.state.exitCode).toBe(3);
+  });
+
+  it('restart intensity: a primary that keeps dying gives the instance up (exit 3), naming the last failure', () => {
+    const d = new Driver({ maxRestarts: 2 });
+    let { primary } = d.running();
+    for (let k = 0; k < 2; k++) {
+      const sec = d.state.secondary!;
+      d.exit(primary);
+      d.answerSpawns(d.msg(sec, { t: 'promoted', epoch: d.state.epoch, commitSeq: 0 }));
+      primary = sec;
+      const fresh = d.state.secondary!;
+      d.msg(fresh, { t: 'synced', commitSeq: 0 });
+      d.now += 1000;
+    }
+    d.exit(primary);
+    expect(d.state.job).toMatchObject({ kind: 'give-up' });
+    // Its last words arrive after the exit: the message quotes them.
+    const a = d.msg(primary, { t: 'failed', reason: 'listen EADDRINUSE', code: 'BIND_FAILED' });
+    const giveUp = d.events.find((e) => e.event === 'give-up');
+    expect(giveUp).toMatchObject({ role: 'primary', reason: 'signal SIGKILL, BIND_FAILED: listen EADDRINUSE' });
+    expect(a.find((x) => x.kind === 'say')).toMatchObject({ line: expect.stringMatching(/giving up: the primary kept dying \(3 restarts within 60 s, limit 2\)/) });
+    expect(d.state.phase).toBe('stopping');
+    expect(d.state.exitCode).toBe(3);
+  });
+
+  it('give-up without last words: waits the late-message window, then gives up anyway', () => {
+    const d = new Driver({ maxRestarts: 0 });
+    const { primary } = d.running();
+    d.exit(primary);
+    expect(d.advance(100).some((a) => a.kind === 'emit' && a.event === 'give-up')).toBe(false);
+    expect(d.advance(250).some((a) => a.kind === 'emit' && a.event === 'give-up')).toBe(true);
+  });
+
+  it('a standby that keeps dying is left out for a cool-down with backoff; the primary is never touched', () => {
+    const d = new Driver({ maxRestarts: 2 });
+    const { primary } = d.running();
+    const killOne = (): Action[] => {
+      const sec = d.state.secondary!;
+      const a = d.exit(sec);
+      d.msg(primary, { t: 'standby', state: 'absent', commitSeq: 0, peerPid: d.pid(sec) });
+      return a;
+    };
+    for (let k = 0; k < 2; k++) {
+      killOne();
+      d.answerSpawns(d.actions.slice(-3));
+      expect(d.state.secondary).not.toBeNull();
+    }
+    const mark = d.events.length;
+    const a = killOne();
+    expect(d.eventsSince(mark).map((e) => e.event)).toContain('standby-cooldown');
+    expect(d.eventsSince(mark).find((e) => e.event === 'standby-cooldown')).toMatchObject({ role: 'secondary', cooldownMs: 5000, restarts: 3 });
+    expect(a.find((x) => x.kind === 'say')).toMatchObject({ line: expect.stringMatching(/the primary serves without a standby/) });
+    expect(d.state.secondary).toBeNull();
+    expect(d.state.primary).toBe(primary);
+    expect(d.state.phase).toBe('running');
+    expect(d.actions.some((x) => x.kind === 'kill-and-reap' && x.token === primary)).toBe(false);
+    expect(kinds(d.advance(4000))).not.toContain('spawn');
+    const b = d.advance(1001);
+    expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+    d.answerSpawns(b);
+    // It dies again at once: still over the intensity, the next cool-down is twice as long.
+    killOne();
+    expect(d.state.standbyCooldown).toMatchObject({ ms: 10_000 });
+    // A standby that reaches sync resets the backoff.
+    d.answerSpawns(d.advance(10_001));
+    d.msg(d.state.secondary!, { t: 'synced', commitSeq: 0 });
+    expect(d.state.nextCooldownMs).toBe(5000);
+  });
+
+  it('memory ceiling: a standby is replaced at once; a primary only once its standby is in sync, through failover', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.msg(primary, { t: 'standby', state: 'syncing', commitSeq: 0, peerPid: d.pid(secondary) });
+    expect(kinds(d.feed({ kind: 'memory', token: primary, rss: 5000 }))).not.toContain('emit:memory-ceiling');
+    d.msg(primary, { t: 'standby', state: 'in-sync', commitSeq: 0, peerPid: d.pid(secondary) });
+    expect(kinds(d.feed({ kind: 'memory', token: primary, rss: 999 }))).not.toContain('emit:memory-ceiling');
+    const a = d.feed({ kind: 'memory', token: primary, rss: 5000 });
+    expect(kinds(a)).toEqual(expect.arrayContaining(['emit:memory-ceiling', 'emit:detected', 'kill-and-reap']));
+    expect(d.events.find((e) => e.event === 'detected')).toMatchObject({ cause: 'memory' });
+
+    const d2 = new Driver();
+    const pair = d2.running();
+    const b = d2.feed({ kind: 'memory', token: pair.secondary, rss: 5000 });
+    expect(b).toContainEqual({ kind: 'kill-and-reap', token: pair.secondary, pid: d2.pid(pair.secondary), timeoutMs: 5000 });
+    d2.feed({ kind: 'reaped', token: pair.secondary });
+    expect(d2.events.find((e) => e.event === 'fenced')).toMatchObject({ role: 'secondary', cause: 'memory' });
+  });
+
+  it('link lost: the primary reports its live standby gone; the standby is fenced and replaced', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    const a = d.msg(primary, { t: 'standby', state: 'absent', commitSeq: 0, peerPid: d.pid(secondary) });
+    expect(kinds(a)).toEqual(expect.arrayContaining(['emit:standby', 'emit:link-lost', 'kill-and-reap']));
+    const b = d.feed({ kind: 'reaped', token: secondary });
+    expect(d.events.find((e) => e.event === 'fenced')).toMatchObject({ role: 'secondary', cause: 'link lost' });
+    // The primary already let go of that standby: the new one is spawned at once.
+    expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+  });
+
+  it('adoption records every adopted server before anything else, learns roles from pongs, and keeps them serving', () => {
+    const d = new Driver();
+    const adopt = {
+      children: [
+        { role: 'primary' as const, pid: 10, token: 'p', startTime: 5 },
+        { role: 'secondary' as const, pid: 11, token: 's', startTime: 6 },
+      ],
+      failover: null,
+    };
+    const a = d.feed({ kind: 'start', selfPid: 2, epoch: 4, adopt });
+    expect(a.find((x) => x.kind === 'record')).toBeDefined();
+    expect(toRecord(d.state, { launcherPid: 1, startTime: 1 }).children.map((c) => c.pid)).toEqual([10, 11]);
+    expect(d.state.phase).toBe('adopting');
+    expect(kinds(d.advance(50))).toContain('ping');
+    d.msg('p', pong('primary', 4));
+    expect(d.state.phase).toBe('adopting');
+    d.msg('s', pong('secondary', 4));
+    expect(d.state.phase).toBe('running');
+    expect(d.events.filter((e) => e.event === 'adopted').map((e) => [e.role, e.pid, e.answered])).toEqual([
+      ['primary', 10, true],
+      ['secondary', 11, true],
+    ]);
+    expect(d.actions.some((x) => x.kind === 'kill-and-reap' || x.kind === 'spawn')).toBe(false);
+  });
+
+  it('adoption mid-failover: the condemned old primary is fenced, the standby promoted at a new epoch', () => {
+    const d = new Driver();
+    const adopt = {
+      children: [
+        { role: 'primary' as const, pid: 10, token: 'p', startTime: 5 },
+        { role: 'secondary' as const, pid: 11, token: 's', startTime: 6 },
+      ],
+      failover: { step: 'fenced' as const, oldPid: 10, cause: 'hang' },
+    };
+    d.feed({ kind: 'start', selfPid: 2, epoch: 3, adopt });
+    d.msg('s', pong('secondary', 3));
+    // The hung old primary never answers: the learning ends at the alarm.
+    const a = d.advance(1001);
+    expect(a).toContainEqual({ kind: 'kill-and-reap', token: 'p', pid: 10, timeoutMs: 5000 });
+    const b = d.feed({ kind: 'reaped', token: 'p' });
+    expect(d.events.map((e) => e.event)).toEqual(['starting', 'fenced', 'adopted', 'detected']);
+    expect(d.events.find((e) => e.event === 'detected')).toMatchObject({ cause: 'missing after adoption', pid: 10 });
+    expect(b).toContainEqual({ kind: 'send', token: 's', m: { t: 'promote', epoch: 4 } });
+    d.answerSpawns(d.msg('s', { t: 'promoted', epoch: 4, commitSeq: 0 }));
+    expect(d.state.primary).toBe('s');
+    expect(d.state.phase).toBe('running');
+    expect(d.events.at(-1)).toMatchObject({ event: 'respawned', role: 'secondary' });
+  });
+
+  it('adoption after a promotion the predecessor did not record: a primary of an older epoch is fenced, a duplicate too', () => {
+    const d = new Driver();
+    const adopt = {
+      children: [
+        { role: 'primary' as const, pid: 10, token: 'old', startTime: 5 },
+        { role: 'secondary' as const, pid: 11, token: 'new', startTime: 6 },
+        { role: 'secondary' as const, pid: 12, token: 'sb1', startTime: 7 },
+        { role: 'secondary' as const, pid: 13, token: 'sb2', startTime: 8 },
+      ],
+      failover: null,
+    };
+    d.feed({ kind: 'start', selfPid: 2, epoch: 5, adopt });
+    d.msg('old', pong('primary', 4));
+    d.msg('new', pong('primary', 5));
+    d.msg('sb1', pong('secondary', 5));
+    d.msg('sb2', pong('secondary', 5));
+    d.feed({ kind: 'reaped', token: 'old' });
+    expect(d.state.primary).toBe('new');
+    expect(d.state.secondary).toBe('sb1');
+    d.feed({ kind: 'reaped', token: 'sb2' });
+    const fenced = d.events.filter((e) => e.event === 'fenced');
+    expect(fenced.map((e) => [e.pid, e.cause])).toEqual([
+      [10, undefined],
+      [13, 'duplicate after adoption'],
+    ]);
+    expect(d.state.phase).toBe('running');
+  });
+
+  it('adoption with every adopted server dead: a fresh primary from the journal', () => {
+    const d = new Driver();
+    d.feed({ kind: 'start', selfPid: 2, epoch: 2, adopt: { children: [{ role: 'primary', pid: 10, token: 'p', startTime: 5 }], failover: null } });
+    d.exit('p', 'exited (status unknown: not our child)');
+    expect(d.state.job).toMatchObject({ kind: 'failover', step: 'checking-journal' });
+    d.answerSpawns(d.feed({ kind: 'journal-checked', exists: true }));
+    expect(d.state.primary).not.toBeNull();
+  });
+
+  it('stop: primary first, then the standby; one that does not stop in its grace is killed; then teardown and exit', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    const a = d.feed({ kind: 'stop', code: 0 });
+    expect(a).toContainEqual({ kind: 'send', token: primary, m: { t: 'stop' } });
+    expect(a).toContainEqual({ kind: 'halt-watch' });
+    const b = d.exit(primary, 'exit 0');
+    expect(b).toContainEqual({ kind: 'send', token: secondary, m: { t: 'stop' } });
+    expect(d.events.some((e) => e.event === 'exited')).toBe(false);
+    const c = d.advance(2001);
+    expect(c).toContainEqual({ kind: 'kill-and-reap', token: secondary, pid: d.pid(secondary), timeoutMs: 1000 });
+    const e = d.feed({ kind: 'reaped', token: secondary });
+    expect(e).toContainEqual({ kind: 'tear-down' });
+    expect(d.events.filter((x) => x.event === 'stopped').map((x) => x.graceful)).toEqual([true, false]);
+    const f = d.feed({ kind: 'torn-down', removed: ['shm', 'fifo'] });
+    expect(f).toContainEqual({ kind: 'exit', code: 0 });
+    expect(d.events.at(-1)).toMatchObject({ event: 'cleaned', removed: 'shm,fifo' });
+    expect(d.state.phase).toBe('stopped');
+  });
+
+  it('stop during a failover abandons it; a spawn already asked for is stopped too, before teardown', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.exit(primary);
+    const spawnAsk = d.msg(secondary, { t: 'promoted', epoch: 2, commitSeq: 0 });
+    expect(spawnAsk).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+    d.feed({ kind: 'stop', code: 0 });
+    d.exit(secondary, 'exit 0');
+    expect(d.actions.some((a) => a.kind === 'tear-down')).toBe(false);
+    const [late] = d.answerSpawns(spawnAsk);
+    d.advance(20);
+    expect(d.actions).toContainEqual({ kind: 'send', token: late, m: { t: 'stop' } });
+    d.exit(late!, 'exit 0');
+    expect(d.actions).toContainEqual({ kind: 'tear-down' });
+    expect(d.events.some((e) => e.event === 'detected' && d.events.indexOf(e) > d.events.findIndex((x) => x.event === 'stopping'))).toBe(false);
+  });
+
+  it('a condemned server that reports ready late stays condemned', () => {
+    const d = new Driver();
+    d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    d.advance(5001);
+    const sec = d.state.secondary!;
+    expect(d.state.children[sec]?.status).toBe('stopping');
+    d.msg(sec, { t: 'ready', role: 'secondary', epoch: 1 });
+    expect(d.state.children[sec]?.status).toBe('stopping');
+  });
+});
