@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { adminRequest } from '../client/admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
-import { fail, say } from './output.js';
+import { fail, say, sayJson } from './output.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface StartOpts extends ConfigOpts {
@@ -27,7 +27,7 @@ export function registerStart(program: Command): void {
     }
     // Loaded here, not at the top: execa costs ~100 ms that every other command would pay.
     const { runLauncher } = await import('../launcher.js');
-    process.exitCode = await runLauncher(cfg, paths, say);
+    process.exitCode = await runLauncher(cfg, paths, cfg.eventFormat === 'json' ? sayJson : say);
   });
 }
 
