@@ -6,6 +6,7 @@ import { adminRequest } from '../client/admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
 import { fail, say, sayJson } from './output.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { example } from './help.js';
 
 interface StartOpts extends ConfigOpts {
   detach?: boolean;
@@ -18,6 +19,7 @@ export function registerStart(program: Command): void {
     .option('-d, --detach', 'run in the background; print the launcher pid and return once serving');
   instanceOptions(cmd);
   configOptions(cmd);
+  example(cmd, 'osps start --name web --endpoint tcp://127.0.0.1:7401 --detach', 'osps start --name web --alarm 3000 --events json');
   cmd.action(async (o: StartOpts) => {
     const cfg = configFrom(o);
     const paths = pathsFrom(o);
