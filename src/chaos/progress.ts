@@ -43,7 +43,7 @@ export class Progress {
   private draw(): void {
     if (!this.out || !this.tty || this.timer === null) return;
     const s = Math.round((Date.now() - this.began) / 1000);
-    this.status = `fault ${this.done_}/${this.total}, ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} elapsed, ${this.findings}`;
+    this.status = `${this.done_}/${this.total} faults done, ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} elapsed, ${this.findings}`;
     this.out.write(`\r\x1b[K${this.status}`);
   }
 

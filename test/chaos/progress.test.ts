@@ -32,7 +32,7 @@ describe('chaos progress', () => {
     const p = new Progress(s.out, true, 20);
     p.fault(4, 'fault 5/20 pause --role primary --for 233', 'needless restarts 1');
     expect(s.text()).toContain('osps chaos: fault 5/20 pause --role primary --for 233\n');
-    expect(s.text()).toMatch(/\r\x1b\[Kfault 5\/20, 0:0\d elapsed, needless restarts 1$/);
+    expect(s.text()).toMatch(/\r\x1b\[K5\/20 faults done, 0:0\d elapsed, needless restarts 1$/);
     p.done();
     expect(s.text().endsWith('\r\x1b[K')).toBe(true);
   });
