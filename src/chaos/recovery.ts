@@ -2,14 +2,17 @@
 // detection, as a failover, and when the tree is recovered (served again, standby in sync).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tree, TreeEvent } from '../harness/tree.js';
+import type { EventName } from '../protocol/events.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { liveStatus } from './targets.js';
 
 export const RECOVERY_BUDGET_MS = 15_000;
 
 // Events that mean something is being repaired: recovery is only complete after an in-sync report that follows them.
-const TROUBLE = new Set(['exited', 'repaired', 'ping-missed', 'detected', 'fenced', 'memory-ceiling', 'link-lost', 'promoted', 'respawned', 'spawned', 'give-up']);
-const DETECTION = new Set(['exited', 'ping-missed', 'detected', 'memory-ceiling', 'link-lost', 'adopted']);
+const TROUBLE: ReadonlySet<EventName> = new Set<EventName>(['exited', 'repaired', 'ping-missed', 'detected', 'fenced', 'memory-ceiling', 'link-lost', 'promoted', 'respawned', 'spawned', 'give-up']);
+const DETECTION: ReadonlySet<EventName> = new Set<EventName>(['exited', 'ping-missed', 'detected', 'memory-ceiling', 'link-lost', 'adopted']);
+
+const TAKES_PRIMARY: ReadonlySet<EventName> = new Set<EventName>(['spawned', 'respawned', 'promoted', 'adopted']);
 
 export function isTrouble(e: TreeEvent): boolean {
   return TROUBLE.has(e.event) || (e.event === 'standby' && e.fields.standby !== 'in-sync');
@@ -75,7 +78,7 @@ function detectionOf(tree: Tree, mark: number): TreeEvent | null {
   let primary = 0;
   for (let i = 0; i < tree.events.length; i++) {
     const e = tree.events[i] as TreeEvent;
-    if (e.fields.role === 'primary' && ['spawned', 'respawned', 'promoted', 'adopted'].includes(e.event)) primary = Number(e.fields.pid);
+    if (e.fields.role === 'primary' && TAKES_PRIMARY.has(e.event)) primary = Number(e.fields.pid);
     if (i < mark) continue;
     if (DETECTION.has(e.event)) return e;
     if (e.event === 'standby' && e.fields.standby === 'absent' && Number(e.fields.pid) === primary) return e;
