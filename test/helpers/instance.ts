@@ -38,6 +38,12 @@ export function isAlive(pid: number): boolean {
   return alive(pid);
 }
 
+// A test process that ends abruptly still stops the trees it started (as execa's cleanup did).
+const running = new Set<Tree>();
+process.once('exit', () => {
+  for (const t of running) t.signal('SIGTERM');
+});
+
 function flat(e: TreeEvent): Event {
   return { ...e.fields, event: e.event };
 }
@@ -122,7 +128,9 @@ export class Instance {
     });
     this.tree = tree;
     this.trees.push(tree);
+    running.add(tree);
     await tree.start({ waitReady: false });
+    void tree.exitedPromise.then(() => running.delete(tree));
     const end = tree.closed.then((x: TreeExit) => ({ exitCode: x.code, signal: x.signal }));
     this.proc = Object.assign(end, { pid: tree.launcherPid, kill: (sig: NodeJS.Signals = 'SIGTERM') => tree.signal(sig) });
     if (opts.waitReady === false) return;
