@@ -1,8 +1,8 @@
 // Supervising the supervisor: what clients see while the watchdog is SIGKILLed and replaced
 // under load, and how long orphaned servers outlive a SIGKILL of launcher + watchdog.
-import { summarize } from '../dist/index.js';
+import { summarize } from '../dist/client/percentiles.js';
 import { closedLoopLoad } from './closed-loop.mjs';
-import { isAlive as alive } from '../dist/watchdog/proc.js';
+import { isAlive as alive } from '../dist/runtime/proc.js';
 import { Tree, sleep, waitFor } from './tree.mjs';
 
 export async function benchSupervisor() {

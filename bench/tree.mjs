@@ -1,28 +1,16 @@
-// Starts and stops a real osps tree for benchmarks (same CLI an operator uses).
-import { spawn } from 'node:child_process';
+// Starts and stops a real osps tree for benchmarks, through the shared harness (dist/harness):
+// the same CLI an operator uses, read from its JSON event stream.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Tree as HarnessTree } from '../dist/harness/tree.js';
+import { freePort } from '../dist/net/free-port.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LAUNCHER = path.join(ROOT, 'launcher.js');
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { freePort, sleep };
 
 export async function waitFor(what, fn, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
@@ -40,58 +28,50 @@ function positive(pid) {
   return pid;
 }
 
-/** A running tree: events parsed from the launcher's stdout, with their arrival times. */
+/** An event as a flat record: `{ event, role, pid, … }` (field values as strings). */
+const flat = (e) => ({ ...e.fields, event: e.event });
+
+/** A running tree: its events, who holds which role, and when it was started (performance.now()). */
 export class Tree {
   constructor(label, extraArgs = []) {
     this.name = `bench-${label}-${process.pid}`;
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-bench-'));
     this.extraArgs = extraArgs;
-    this.events = [];
   }
 
   async start() {
     this.port = await freePort();
     this.endpoint = `tcp://127.0.0.1:${this.port}`;
-    this.startedAt = performance.now();
-    this.proc = spawn(process.execPath, [LAUNCHER, 'start', '--name', this.name, '--runtime-dir', path.join(this.tmp, 'run'),
-      '--data-dir', path.join(this.tmp, 'data'), '--endpoint', this.endpoint, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let partial = '';
-    this.proc.stdout.setEncoding('utf8');
-    this.proc.stdout.on('data', (chunk) => {
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop();
-      for (const line of lines) {
-        // Event lines only (`HH:MM:SS.mmm event k=v …`), not the launcher's `osps: …` lines.
-        const m = /^\d\d:\d\d:\d\d\.\d{3} (\S+)(.*)$/.exec(line);
-        if (!m) continue;
-        const e = { event: m[1], at: performance.now() };
-        for (const kv of m[2].matchAll(/ (\w+)=(\S*)/g)) e[kv[1]] = kv[2];
-        this.events.push(e);
-      }
+    this.tree = new HarnessTree({
+      name: this.name,
+      runtimeRoot: path.join(this.tmp, 'run'),
+      dataDir: path.join(this.tmp, 'data'),
+      endpoint: this.endpoint,
+      args: this.extraArgs,
     });
-    this.proc.stderr.resume();
-    this.exited = new Promise((r) => this.proc.once('exit', r));
+    this.startedAt = performance.now();
+    await this.tree.start({ waitReady: false });
+    this.proc = { pid: this.tree.launcherPid };
   }
 
-  waitEvent(pred, timeoutMs = 15_000, from = 0) {
-    return waitFor('event', () => this.events.slice(from).find(pred), timeoutMs);
+  get events() {
+    return this.tree.events.map(flat);
+  }
+
+  async waitEvent(pred, timeoutMs = 15_000, from = 0) {
+    return flat(await this.tree.waitEvent((e) => pred(flat(e)), timeoutMs, from));
   }
 
   pid(role) {
-    let pid = 0;
-    for (const e of this.events) if (['spawned', 'respawned', 'promoted'].includes(e.event) && e.role === role) pid = Number(e.pid);
-    return positive(pid);
+    return positive(this.tree.pid(role));
   }
 
   get watchdogPid() {
-    const starts = this.events.filter((e) => e.event === 'starting');
-    return positive(Number(starts.at(-1)?.pid));
+    return positive(this.tree.watchdogPid);
   }
 
   async stop() {
-    this.proc.kill('SIGTERM');
-    await Promise.race([this.exited, sleep(10_000)]);
+    await this.tree.stop(10_000);
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 }

@@ -40,7 +40,11 @@ export interface Config {
   memoryCeilingBytes: number;
   /** Most requests in flight on the primary before new writes wait in its queue. */
   maxQueuedWrites: number;
+  /** How the watchdog and launcher write events on stdout: a readable line, or one JSON object a line. */
+  eventFormat: EventFormat;
 }
+
+export type EventFormat = 'text' | 'json';
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
   name: 'default',
@@ -59,6 +63,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   sampleIntervalMs: 2000,
   memoryCeilingBytes: 0,
   maxQueuedWrites: 100_000,
+  eventFormat: 'text',
 });
 
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

@@ -1,55 +1,45 @@
-import fs from 'node:fs';
-import { OspsError } from '../errors.js';
+// What each fault IS, in one table: its help, its options, whether and with which options
+// `osps chaos run` may draw it, the effect the watchdog must show, and how it is injected.
+// The CLI help and option wiring, the planner and the checker all read this table.
 import type { RuntimePaths } from '../runtime/paths.js';
-import { makeFifo } from '../ipc/fifo.js';
+import { OspsError } from '../errors.js';
 import { corruptHeader, corruptUnreadEntry } from './corrupt-shm.js';
 import { fillRing } from './fill-ring.js';
+import { killAndWait, makeSpareFifo, renameOver, signal, stopFor, writeCorruptFrame } from './inject.js';
 import { findPid, liveStatus } from './targets.js';
-import { isAlive } from '../runtime/proc.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import fs from 'node:fs';
 
-export const FAULTS = [
-  'kill-primary',
-  'kill-secondary',
-  'kill-watchdog',
-  'kill-launcher',
-  'hang-primary',
-  'hang-secondary',
-  'pause',
-  'cut-pipe',
-  'corrupt-shm',
-  'fill-ring',
-  'memory-hog',
-] as const;
-export type FaultName = (typeof FAULTS)[number];
-
-export const FAULT_HELP: Record<FaultName, string> = {
-  'kill-primary': 'SIGKILL the primary (expect: failover)',
-  'kill-secondary': 'SIGKILL the secondary (expect: replaced and resynced)',
-  'kill-watchdog': 'SIGKILL the watchdog (expect: the launcher starts one that adopts the servers)',
-  'kill-launcher': 'SIGKILL the launcher (expect: the watchdog keeps serving; servers outlive nothing)',
-  'hang-primary': 'SIGSTOP the primary, SIGCONT after --for MS if given (expect: fenced and replaced past the alarm)',
-  'hang-secondary': 'SIGSTOP the secondary, SIGCONT after --for MS if given (expect: replaced past the alarm)',
-  pause: 'SIGSTOP a role (--role, default primary) for less than the alarm, then SIGCONT (expect: no failover)',
-  'cut-pipe': 'break the FIFO link between the servers (--pipe s2p|p2s; --how frame|unlink|replace) (expect: re-paired)',
-  'corrupt-shm': 'flip a byte in an unread ring entry, or (--where header) in the shm header (expect: caught, header repaired, standby resynced)',
-  'fill-ring': 'stall the standby and fill the ring with writes (expect: backpressure, never overwrite)',
-  'memory-hog': 'make a server (--role, default primary) exceed --memory-ceiling (expect: restarted, via failover for the primary)',
-};
+export const CUT_HOWS = ['frame', 'unlink', 'replace'] as const;
+export type CutHow = (typeof CUT_HOWS)[number];
+export const ROLES = ['primary', 'secondary'] as const;
+export const PIPES = ['s2p', 'p2s'] as const;
+export const WHERES = ['entry', 'header'] as const;
 
 export interface FaultOptions {
   /** hang-*, pause, fill-ring: SIGCONT after this long (pause defaults to half the alarm). */
   forMs?: number;
-  role?: 'primary' | 'secondary';
-  pipe?: 'p2s' | 's2p';
+  role?: (typeof ROLES)[number];
+  pipe?: (typeof PIPES)[number];
   /** cut-pipe: write a corrupt frame (default), unlink the FIFO, or replace it with another one. */
   how?: CutHow;
   /** corrupt-shm: an unread ring entry (default) or the header. */
-  where?: 'entry' | 'header';
+  where?: (typeof WHERES)[number];
 }
 
-export const CUT_HOWS = ['frame', 'unlink', 'replace'] as const;
-export type CutHow = (typeof CUT_HOWS)[number];
+/** One command-line option of a fault: `--<flag> <arg>` sets `key` of its FaultOptions. */
+export interface OptionSpec {
+  key: keyof FaultOptions;
+  flag: string;
+  arg: string;
+  help: string;
+  /** A closed set of values, the first one the default. */
+  choices?: readonly string[];
+  /** An integer in this range (ms). */
+  range?: readonly [number, number];
+}
+
+const FOR: OptionSpec = { key: 'forMs', flag: 'for', arg: 'ms', help: 'SIGCONT after this long', range: [1, 3_600_000] };
+const ROLE: OptionSpec = { key: 'role', flag: 'role', arg: 'role', help: 'which server', choices: ROLES };
 
 /** What was done, to whom and when: the chaos report matches events against it. */
 export interface FaultRecord {
@@ -61,162 +51,226 @@ export interface FaultRecord {
   detail: string;
 }
 
-/** Whether the fault, done with these options, should make the watchdog fail the primary over. */
-export function expectsFailover(fault: FaultName, opts: FaultOptions, alarmMs: number): boolean {
-  switch (fault) {
-    case 'kill-primary':
-      return true;
-    case 'hang-primary':
-      return opts.forMs === undefined || opts.forMs > alarmMs;
-    case 'memory-hog':
-      return (opts.role ?? 'primary') === 'primary';
-    default:
-      return false;
-  }
+type Injected = Omit<FaultRecord, 'fault' | 'endedAt'>;
+
+/** The seeded draws a planner makes: always in the same order, so a seed replays. */
+export interface Draw {
+  rng(): number;
+  pick<T>(xs: readonly T[]): T;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch (err) {
-    throw new OspsError('SIGNAL_FAILED', `cannot send ${sig} to pid ${pid}: ${(err as Error).message}`);
-  }
+export interface FaultSpec {
+  /** What the fault does. */
+  does: string;
+  /** The effect the watchdog must show, in words. */
+  expect: string;
+  options: readonly OptionSpec[];
+  /** Part of `osps chaos run`'s random plan, with these options. */
+  plan: ((d: Draw, alarmMs: number) => FaultOptions) | null;
+  /** The watchdog must visibly act (replace a server or fail over); otherwise the fault must pass unnoticed. */
+  acts(o: FaultOptions, alarmMs: number, detail: string): boolean;
+  /** The primary must be failed over. */
+  failover(o: FaultOptions, alarmMs: number): boolean;
+  /** Fresh servers its recovery may start; more are needless restarts. */
+  restarts(o: FaultOptions, alarmMs: number, rec: FaultRecord): number;
+  /** Recovered once a successor watchdog has adopted both servers (no standby report owed). */
+  recoveredByAdoption: boolean;
+  inject(paths: RuntimePaths, o: FaultOptions): Promise<Injected>;
 }
 
+/** Killed or hung past the alarm: acted on; SIGCONT before the alarm: passes unnoticed. */
+const hungPastAlarm = (o: FaultOptions, alarmMs: number): boolean => o.forMs === undefined || o.forMs > alarmMs;
+const never = (): boolean => false;
+const always = (): boolean => true;
 
-/**
- * SIGKILL and wait (up to 2 s) until the process is gone or a zombie. kill(2) only queues the
- * signal: tearing down a large address space takes a while, and a caller that checks right after
- * the command returns must not find the process still there.
- */
-async function killAndWait(pid: number): Promise<string> {
-  signal(pid, 'SIGKILL');
-  const t0 = Date.now();
-  while (isAlive(pid)) {
-    if (Date.now() - t0 > 2000) return 'SIGKILL (still present after 2 s)';
-    await sleep(2);
-  }
-  return 'SIGKILL';
+async function kill(paths: RuntimePaths, role: 'primary' | 'secondary' | 'watchdog' | 'launcher'): Promise<Injected> {
+  const pid = await findPid(paths, role);
+  const injectedAt = Date.now();
+  return { role, pid, injectedAt, detail: await killAndWait(pid) };
 }
 
-/** SIGSTOP, then SIGCONT after `forMs` (if the process still exists: the watchdog may have fenced it). */
-async function stopFor(pid: number, forMs: number | undefined): Promise<string> {
-  signal(pid, 'SIGSTOP');
-  if (forMs === undefined) return 'stopped (no SIGCONT)';
-  await sleep(forMs);
-  try {
-    process.kill(pid, 'SIGCONT');
-    return `stopped for ${forMs} ms, then continued`;
-  } catch {
-    return `stopped; gone before SIGCONT after ${forMs} ms (fenced)`;
-  }
+async function hang(paths: RuntimePaths, role: 'primary' | 'secondary', forMs: number | undefined): Promise<Injected> {
+  const pid = await findPid(paths, role);
+  const injectedAt = Date.now();
+  return { role, pid, injectedAt, detail: await stopFor(pid, forMs) };
 }
 
-export async function injectFault(paths: RuntimePaths, fault: FaultName, opts: FaultOptions = {}): Promise<FaultRecord> {
-  const record = (role: string, pid: number, injectedAt: number, detail: string): FaultRecord => ({
-    fault,
-    role,
-    pid,
-    injectedAt,
-    endedAt: Date.now(),
-    detail,
-  });
-  switch (fault) {
-    case 'kill-primary':
-    case 'kill-secondary':
-    case 'kill-watchdog':
-    case 'kill-launcher': {
-      const role = fault.slice('kill-'.length) as 'primary' | 'secondary' | 'watchdog' | 'launcher';
-      const pid = await findPid(paths, role);
-      const t = Date.now();
-      return record(role, pid, t, await killAndWait(pid));
-    }
-    case 'hang-primary':
-    case 'hang-secondary': {
-      const role = fault.slice('hang-'.length);
-      const pid = await findPid(paths, role as 'primary' | 'secondary');
-      const t = Date.now();
-      return record(role, pid, t, await stopFor(pid, opts.forMs));
-    }
-    case 'pause': {
+/** Killing a server: one replacement, and a failover when it was the primary. */
+const killServer = (role: 'primary' | 'secondary'): FaultSpec => ({
+  does: `SIGKILL the ${role}`,
+  expect: role === 'primary' ? 'failover' : 'replaced and resynced',
+  options: [],
+  plan: () => ({}),
+  acts: always,
+  failover: () => role === 'primary',
+  restarts: () => 1,
+  recoveredByAdoption: false,
+  inject: (paths) => kill(paths, role),
+});
+
+const hangServer = (role: 'primary' | 'secondary'): FaultSpec => ({
+  does: `SIGSTOP the ${role}, SIGCONT after --for MS if given`,
+  expect: role === 'primary' ? 'fenced and replaced past the alarm' : 'replaced past the alarm',
+  options: [FOR],
+  // Past the alarm: fenced before it could be continued; or never continued at all.
+  plan: (d, alarmMs) => (d.rng() < 0.5 ? { forMs: alarmMs * 2 } : {}),
+  acts: hungPastAlarm,
+  failover: (o, alarmMs) => role === 'primary' && hungPastAlarm(o, alarmMs),
+  restarts: (o, alarmMs) => (hungPastAlarm(o, alarmMs) ? 1 : 0),
+  recoveredByAdoption: false,
+  inject: (paths, o) => hang(paths, role, o.forMs),
+});
+
+export const FAULT_TABLE = {
+  'kill-primary': killServer('primary'),
+  'kill-secondary': killServer('secondary'),
+  'kill-watchdog': {
+    does: 'SIGKILL the watchdog',
+    expect: 'the launcher starts one that adopts the servers',
+    options: [],
+    plan: () => ({}),
+    acts: always,
+    failover: never,
+    restarts: () => 0,
+    recoveredByAdoption: true,
+    inject: (paths) => kill(paths, 'watchdog'),
+  },
+  'kill-launcher': {
+    does: 'SIGKILL the launcher',
+    expect: 'the watchdog keeps serving; servers outlive nothing',
+    options: [],
+    // With no launcher, nothing would restart a later dead watchdog: not for a long run.
+    plan: null,
+    acts: never,
+    failover: never,
+    restarts: () => 0,
+    recoveredByAdoption: false,
+    inject: (paths) => kill(paths, 'launcher'),
+  },
+  'hang-primary': hangServer('primary'),
+  'hang-secondary': hangServer('secondary'),
+  pause: {
+    does: 'SIGSTOP a role (--role, default primary) for less than the alarm, then SIGCONT',
+    expect: 'no failover',
+    options: [ROLE, FOR],
+    plan: (d, alarmMs) => ({ role: d.pick(ROLES), forMs: Math.floor(alarmMs / 3) }),
+    acts: never,
+    failover: never,
+    restarts: () => 0,
+    recoveredByAdoption: false,
+    async inject(paths, o) {
       const status = await liveStatus(paths);
-      const role = opts.role ?? 'primary';
-      const forMs = opts.forMs ?? Math.floor(status.config.alarmMs / 2);
+      const role = o.role ?? 'primary';
+      const forMs = o.forMs ?? Math.floor(status.config.alarmMs / 2);
       if (forMs >= status.config.alarmMs) {
         throw new OspsError('USAGE', `pause --for ${forMs} is not shorter than the ${status.config.alarmMs} ms alarm: use hang-${role}`);
       }
-      const pid = await findPid(paths, role);
-      const t = Date.now();
-      return record(role, pid, t, await stopFor(pid, forMs));
-    }
-    case 'cut-pipe': {
-      const pipe = opts.pipe ?? 's2p';
+      return hang(paths, role, forMs);
+    },
+  },
+  'cut-pipe': {
+    does: 'break the FIFO link between the servers (--pipe s2p|p2s; --how frame|unlink|replace)',
+    expect: 're-paired',
+    options: [
+      { key: 'pipe', flag: 'pipe', arg: 'fifo', help: 'which FIFO to break', choices: PIPES },
+      { key: 'how', flag: 'how', arg: 'how', help: 'corrupt frame, unlink the FIFO, or replace it', choices: CUT_HOWS },
+    ],
+    plan: (d) => ({ pipe: d.pick(PIPES), how: d.pick(CUT_HOWS) }),
+    acts: always,
+    failover: never,
+    restarts: () => 1,
+    recoveredByAdoption: false,
+    async inject(paths, o) {
+      const pipe = o.pipe ?? 's2p';
       const file = pipe === 'p2s' ? paths.p2sFifo : paths.s2pFifo;
-      const reader = await findPid(paths, pipe === 'p2s' ? 'secondary' : 'primary');
       const role = pipe === 'p2s' ? 'secondary' : 'primary';
-      const how = opts.how ?? 'frame';
+      const reader = await findPid(paths, role);
+      const how = o.how ?? 'frame';
       // The replacement is made beforehand, so the fault itself is one rename.
       const replacement = how === 'replace' ? await makeSpareFifo(file) : null;
-      const t = Date.now();
-      if (how !== 'frame') {
-        // The open ends keep working on the old FIFO: only its path is gone (or leads elsewhere).
-        if (replacement) renameOver(replacement, file);
-        else fs.unlinkSync(file);
-        return record(role, reader, t, how === 'replace' ? `${pipe} FIFO replaced by a new one at its path` : `${pipe} FIFO unlinked`);
+      const injectedAt = Date.now();
+      if (how === 'frame') {
+        writeCorruptFrame(file);
+        return { role, pid: reader, injectedAt, detail: `corrupt frame written into ${pipe}` };
       }
-      // A frame with a bad prefix desynchronises the stream for good: the reader must drop the link.
-      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-      try {
-        fs.writeSync(fd, Buffer.from('CUT!CUT!'));
-      } finally {
-        fs.closeSync(fd);
-      }
-      return record(role, reader, t, `corrupt frame written into ${pipe}`);
-    }
-    case 'corrupt-shm': {
+      // The open ends keep working on the old FIFO: only its path is gone (or leads elsewhere).
+      if (replacement) renameOver(replacement, file);
+      else fs.unlinkSync(file);
+      return { role, pid: reader, injectedAt, detail: how === 'replace' ? `${pipe} FIFO replaced by a new one at its path` : `${pipe} FIFO unlinked` };
+    },
+  },
+  'corrupt-shm': {
+    does: 'flip a byte in an unread ring entry, or (--where header) in the shm header',
+    expect: 'caught, header repaired, standby resynced',
+    options: [{ key: 'where', flag: 'where', arg: 'part', help: 'an unread ring entry, or the header', choices: WHERES }],
+    plan: (d) => ({ where: d.rng() < 0.25 ? 'header' : 'entry' }),
+    // Only a flipped byte promises an effect: with nothing unread there was nothing to corrupt.
+    acts: (_o, _alarm, detail) => detail.startsWith('flipped'),
+    failover: never,
+    restarts: (o, alarmMs, rec) => (rec.detail.startsWith('flipped') ? 1 : 0),
+    recoveredByAdoption: false,
+    async inject(paths, o) {
       const pid = await findPid(paths, 'secondary');
       const status = await liveStatus(paths);
-      const t = Date.now();
-      const detail = opts.where === 'header' ? corruptHeader(paths) : await corruptUnreadEntry(paths, status.endpoint, pid);
-      return record('secondary', pid, t, detail);
-    }
-    case 'fill-ring': {
+      const injectedAt = Date.now();
+      const detail = o.where === 'header' ? corruptHeader(paths) : await corruptUnreadEntry(paths, status.endpoint, pid);
+      return { role: 'secondary', pid, injectedAt, detail };
+    },
+  },
+  'fill-ring': {
+    does: 'stall the standby and fill the ring with writes',
+    expect: 'backpressure, never overwrite',
+    options: [FOR],
+    plan: (_d, alarmMs) => ({ forMs: Math.floor(alarmMs / 2) }),
+    acts: never,
+    failover: never,
+    // A standby kept stopped past the alarm may lose its place: that replacement is deserved.
+    restarts: (_o, alarmMs, rec) => (rec.endedAt - rec.injectedAt > alarmMs ? 1 : 0),
+    recoveredByAdoption: false,
+    async inject(paths, o) {
       const pid = await findPid(paths, 'secondary');
       const status = await liveStatus(paths);
-      const t = Date.now();
-      const detail = await fillRing(paths, status.endpoint, pid, opts.forMs);
-      return record('secondary', pid, t, detail);
-    }
-    case 'memory-hog': {
+      const injectedAt = Date.now();
+      return { role: 'secondary', pid, injectedAt, detail: await fillRing(paths, status.endpoint, pid, o.forMs) };
+    },
+  },
+  'memory-hog': {
+    does: 'make a server (--role, default primary) exceed --memory-ceiling',
+    expect: 'restarted, via failover for the primary',
+    options: [ROLE],
+    plan: (d) => ({ role: d.pick(ROLES) }),
+    acts: always,
+    failover: (o) => (o.role ?? 'primary') === 'primary',
+    restarts: () => 1,
+    recoveredByAdoption: false,
+    async inject(paths, o) {
       const status = await liveStatus(paths);
       if (status.config.memoryCeilingBytes <= 0) {
         throw new OspsError('USAGE', `instance '${paths.name}' has no memory ceiling: start it with --memory-ceiling MB`);
       }
-      const role = opts.role ?? 'primary';
+      const role = o.role ?? 'primary';
       const pid = await findPid(paths, role);
-      const t = Date.now();
+      const injectedAt = Date.now();
       signal(pid, 'SIGUSR2');
-      return record(role, pid, t, `asked to allocate ballast past the ${status.config.memoryCeilingBytes / 1048576} MiB ceiling`);
-    }
-  }
+      return { role, pid, injectedAt, detail: `asked to allocate ballast past the ${status.config.memoryCeilingBytes / 1048576} MiB ceiling` };
+    },
+  },
+} as const satisfies Record<string, FaultSpec>;
+
+export type FaultName = keyof typeof FAULT_TABLE;
+export const FAULTS = Object.keys(FAULT_TABLE) as FaultName[];
+
+export function faultSpec(name: FaultName): FaultSpec {
+  return FAULT_TABLE[name];
 }
 
-/** A new FIFO next to `file`, to be renamed over it. */
-async function makeSpareFifo(file: string): Promise<string> {
-  const spare = `${file}.chaos-${process.pid}`;
-  await makeFifo(spare);
-  return spare;
+/** The help line of a fault: what it does and what the watchdog must do about it. */
+export function faultHelp(name: FaultName): string {
+  const f = faultSpec(name);
+  return `${f.does} (expect: ${f.expect})`;
 }
 
-/**
- * Puts the spare FIFO at `file` in one step: unlinking first and then creating would leave a
- * window in which the servers see the path gone and the watchdog recreates it.
- */
-function renameOver(spare: string, file: string): void {
-  try {
-    fs.renameSync(spare, file);
-  } catch (err) {
-    fs.rmSync(spare, { force: true });
-    throw err;
-  }
+export async function injectFault(paths: RuntimePaths, fault: FaultName, opts: FaultOptions = {}): Promise<FaultRecord> {
+  const done = await faultSpec(fault).inject(paths, opts);
+  return { fault, ...done, endedAt: Date.now() };
 }

@@ -5,10 +5,12 @@ import { stopRecordedTree } from '../watchdog/recorded-tree.js';
 import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail, say } from './output.js';
+import { example } from './help.js';
 
 export function registerCleanup(program: Command): void {
   const cmd = program.command('cleanup').description("remove what a crashed instance left behind (refused while it runs)");
   instanceOptions(cmd);
+  example(cmd, 'osps cleanup --name web');
   cmd.action(async (o: InstanceOpts) => {
     const paths = pathsFrom(o);
     const lock = readLock(paths.lockFile);

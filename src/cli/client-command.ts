@@ -1,49 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS, MAX_ID_CHARS } from '../config.js';
-import { Client, CLIENT_DEFAULTS, type ClientRequest } from '../client/client.js';
+import { Client, CLIENT_DEFAULTS } from '../client/client.js';
 import { runLoad, type LoadOp, type LoadReport } from '../client/load.js';
+import type { ClientRequest } from '../client/requests.js';
 import { OspsError } from '../errors.js';
-import { OPS, type Op } from '../protocol/wire.js';
-import { instanceOptions, intArg, type InstanceOpts } from './options.js';
+import { OPS, type Json, type Op } from '../protocol/wire.js';
+import { example } from './help.js';
+import { instanceEndpoint } from './instance-endpoint.js';
+import { instanceOptions, intArg, pathsFrom, type InstanceOpts } from './options.js';
 import { fail } from './output.js';
 
 const USAGE = 2;
 const LOAD_OPS: readonly LoadOp[] = ['set', 'get', 'incr', 'mixed'];
 /** Positional arguments each op takes (incr's `by` is optional). */
-const ARITY: Record<Op, { min: number; max: number; usage: string }> = {
+const ARITY: Record<Op | 'call', { min: number; max: number; usage: string }> = {
   ping: { min: 0, max: 0, usage: 'ping' },
   info: { min: 0, max: 0, usage: 'info' },
   get: { min: 1, max: 1, usage: 'get <key>' },
   del: { min: 1, max: 1, usage: 'del <key>' },
   set: { min: 2, max: 2, usage: 'set <key> <value>' },
   incr: { min: 1, max: 2, usage: 'incr <key> [by]' },
+  call: { min: 1, max: 2, usage: 'call <op> [json-args]' },
 };
 
 interface EndpointOpts extends InstanceOpts {
   endpoint?: string;
 }
 
-/**
- * The endpoint to talk to. --name is accepted (every osps command takes it) and carried here
- * because a named instance will publish its endpoint in its runtime dir; until the launcher
- * writes it there, the endpoint is --endpoint or the default.
- */
+/** The endpoint to talk to: --endpoint, or the one the named instance recorded (NOT_RUNNING if none is alive). */
 export function resolveEndpoint(o: EndpointOpts): string {
-  return o.endpoint ?? DEFAULTS.endpoint;
+  return instanceEndpoint(pathsFrom(o), o.endpoint).endpoint;
 }
 
 export function registerClientCommands(program: Command): void {
   const client = program
     .command('client')
     .description(`send one request: ${Object.values(ARITY).map((a) => a.usage).join(' | ')}`)
-    .argument('<op>', `one of ${OPS.join(', ')}`)
-    .argument('[args...]', 'key, value or increment, as the op needs')
-    .option('-e, --endpoint <url>', `client endpoint (default ${DEFAULTS.endpoint})`)
+    .argument('<op>', `one of ${OPS.join(', ')}, or call (any op, with JSON arguments)`)
+    .argument('[args...]', 'key, value or increment, as the op needs; for call: the op and its JSON args')
+    .option('-e, --endpoint <url>', 'client endpoint (default: the one the named instance serves on)')
     .option('--timeout <ms>', 'overall deadline across retries', intArg(1, 86_400_000), CLIENT_DEFAULTS.deadlineMs)
     .option('--id <id>', 'request id (reuse one to retry a write without applying it twice)')
     .option('--json', 'print the whole reply object as JSON');
   instanceOptions(client);
+  example(client, 'osps client set greeting hello --name web', 'osps client incr visits 5', 'osps client call transfer \'{"from":"a","to":"b","amount":5}\'', 'osps client get greeting --endpoint tcp://127.0.0.1:7400 --json');
   client.action(clientAction);
 
   const bench = program
@@ -56,9 +57,10 @@ export function registerClientCommands(program: Command): void {
     .option('--pipeline <n>', 'requests in flight per client', intArg(1, 10_000), 1)
     .option('--key-space <n>', 'distinct keys', intArg(1, 100_000_000), 1000)
     .option('--timeout <ms>', 'per-request deadline across retries', intArg(1, 86_400_000), CLIENT_DEFAULTS.deadlineMs)
-    .option('-e, --endpoint <url>', `client endpoint (default ${DEFAULTS.endpoint})`)
+    .option('-e, --endpoint <url>', 'client endpoint (default: the one the named instance serves on)')
     .option('--json', 'print the report as JSON');
   instanceOptions(bench);
+  example(bench, 'osps bench --name web --clients 64 --duration 10', 'osps bench --op mixed --pipeline 8 --json');
   bench.action(benchAction);
 }
 
@@ -74,7 +76,16 @@ async function clientAction(opArg: string, args: string[], o: ClientOpts): Promi
     process.exitCode = fail(parsed, USAGE);
     return;
   }
-  const c = new Client({ endpoint: resolveEndpoint(o), deadlineMs: o.timeout, requestTimeoutMs: Math.min(CLIENT_DEFAULTS.requestTimeoutMs, o.timeout) });
+  let endpoint: string;
+  try {
+    endpoint = resolveEndpoint(o);
+  } catch (err) {
+    if (!(err instanceof OspsError)) throw err;
+    if (o.json) process.stdout.write(`${JSON.stringify({ id: parsed.id, ok: false, error: { code: err.code, message: err.message } })}\n`);
+    process.exitCode = fail(err.message);
+    return;
+  }
+  const c = new Client({ endpoint, deadlineMs: o.timeout, requestTimeoutMs: Math.min(CLIENT_DEFAULTS.requestTimeoutMs, o.timeout) });
   try {
     const reply = await c.request(parsed);
     if (o.json) process.stdout.write(`${JSON.stringify(reply)}\n`);
@@ -93,24 +104,43 @@ async function clientAction(opArg: string, args: string[], o: ClientOpts): Promi
   }
 }
 
+type IdentifiedRequest = ClientRequest & { id: string };
+
 /** The request, or a one-line usage error naming what is wrong. */
-function buildRequest(opArg: string, args: string[], id: string | undefined): (ClientRequest & { id: string }) | string {
-  if (!(OPS as readonly string[]).includes(opArg)) return `unknown op '${opArg}' (expected one of ${OPS.join(', ')})`;
-  const op = opArg as Op;
+function buildRequest(opArg: string, args: string[], id: string | undefined): IdentifiedRequest | string {
+  if (opArg !== 'call' && !(OPS as readonly string[]).includes(opArg)) return `unknown op '${opArg}' (expected one of ${OPS.join(', ')}, or call)`;
+  const op = opArg as Op | 'call';
   const arity = ARITY[op];
   if (args.length < arity.min || args.length > arity.max) {
     return `'${op}' takes ${arity.usage.split(' ').slice(1).join(' ') || 'no arguments'} (got ${args.length} argument${args.length === 1 ? '' : 's'})`;
   }
   if (id !== undefined && (id.length < 1 || id.length > MAX_ID_CHARS)) return `--id must be 1-${MAX_ID_CHARS} characters`;
-  const req: ClientRequest & { id: string } = { op, id: id ?? randomUUID() };
-  if (args[0] !== undefined) req.key = args[0];
-  if (op === 'set') req.value = args[1] as string;
-  if (op === 'incr' && args[1] !== undefined) {
-    const by = Number(args[1]);
-    if (!/^-?\d+$/.test(args[1]) || !Number.isSafeInteger(by)) return `incr: 'by' must be a safe integer, got '${args[1]}'`;
-    req.by = by;
+  const rid = id ?? randomUUID();
+  const key = args[0] as string;
+  switch (op) {
+    case 'ping':
+    case 'info':
+      return { op, id: rid };
+    case 'get':
+    case 'del':
+      return { op, key, id: rid };
+    case 'set':
+      return { op, key, value: args[1] as string, id: rid };
+    case 'incr': {
+      if (args[1] === undefined) return { op, key, id: rid };
+      const by = Number(args[1]);
+      if (!/^-?\d+$/.test(args[1]) || !Number.isSafeInteger(by)) return `incr: 'by' must be a safe integer, got '${args[1]}'`;
+      return { op, key, by, id: rid };
+    }
+    case 'call': {
+      if (args[1] === undefined) return { op: key, id: rid };
+      try {
+        return { op: key, args: JSON.parse(args[1]) as Json, id: rid };
+      } catch {
+        return `call ${key}: the arguments must be JSON, got '${args[1].slice(0, 80)}'`;
+      }
+    }
   }
-  return req;
 }
 
 interface BenchOpts extends EndpointOpts {

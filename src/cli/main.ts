@@ -7,6 +7,7 @@ import { registerCleanup } from './cleanup-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
 import { registerStop } from './stop-command.js';
+import { example } from './help.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerCleanup(program);
   registerClientCommands(program);
   registerChaos(program);
+  example(program, 'osps start --name web --detach', 'osps client set greeting hello --name web', 'osps status --name web', 'osps stop --name web');
   // Every level, so a usage error anywhere becomes exit 2 rather than commander's exit 1.
   const override = (c: Command): void => {
     c.exitOverride();

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, resolveConfig, type Config } from '../config.js';
+import { DEFAULTS, resolveConfig, type Config, type EventFormat } from '../config.js';
 import { OspsError } from '../errors.js';
 import { checkEndpoint, defaultRuntimeRoot, runtimePaths, type RuntimePaths } from '../runtime/paths.js';
 
@@ -54,7 +54,8 @@ export function configOptions(cmd: Command): Command {
     .option('--write-deadline <ms>', 'a write not replicated within this long is answered UNAVAILABLE', ms, DEFAULTS.writeDeadlineMs)
     .option('--ring-bytes <n>', 'shm ring data size (power of two, >= 4 MiB)', intArg(4 * 1024 * 1024, 1 << 30), DEFAULTS.ringBytes)
     .option('--memory-ceiling <mb>', 'restart a server whose RSS exceeds this (0 = off)', intArg(0, 1 << 20), 0)
-    .option('--sample-interval <ms>', 'CPU/RSS sampling period', ms, DEFAULTS.sampleIntervalMs);
+    .option('--sample-interval <ms>', 'CPU/RSS sampling period', ms, DEFAULTS.sampleIntervalMs)
+    .addOption(new Option('--events <format>', 'event lines on stdout: text for people, json (one object a line) for programs').choices(['text', 'json']).default(DEFAULTS.eventFormat));
 }
 
 export interface ConfigOpts extends InstanceOpts {
@@ -71,6 +72,7 @@ export interface ConfigOpts extends InstanceOpts {
   ringBytes: number;
   memoryCeiling: number;
   sampleInterval: number;
+  events: EventFormat;
 }
 
 export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
@@ -94,6 +96,7 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
     ringBytes: o.ringBytes,
     memoryCeilingBytes: o.memoryCeiling * 1024 * 1024,
     sampleIntervalMs: o.sampleInterval,
+    eventFormat: o.events,
   };
   return { ...resolveConfig(cfg), dataDir: path.resolve(o.dataDir ?? defaultDataDir(o.name)) };
 }

@@ -8,3 +8,8 @@ export function fail(message: string, code = 1): number {
   process.stderr.write(`osps: ${message}\n`);
   return code;
 }
+
+/** The launcher's progress lines in the JSON event stream: not events, so parsers skip them. */
+export function sayJson(line: string): void {
+  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), source: 'launcher', message: line })}\n`);
+}

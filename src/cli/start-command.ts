@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { adminRequest } from '../client/admin-client.js';
 import { configFrom, configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
-import { fail, say } from './output.js';
+import { fail, say, sayJson } from './output.js';
 import { preflightStart } from './preflight.js';
 import { openNoFollow } from '../runtime/safe-open.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { example } from './help.js';
 
 interface StartOpts extends ConfigOpts {
   detach?: boolean;
@@ -20,6 +21,7 @@ export function registerStart(program: Command): void {
     .option('-d, --detach', 'run in the background; print the launcher pid and return once serving');
   instanceOptions(cmd);
   configOptions(cmd);
+  example(cmd, 'osps start --name web --endpoint tcp://127.0.0.1:7401 --detach', 'osps start --name web --alarm 3000 --events json');
   cmd.action(async (o: StartOpts) => {
     const cfg = configFrom(o);
     const paths = pathsFrom(o);
@@ -30,7 +32,7 @@ export function registerStart(program: Command): void {
     }
     // Loaded here, not at the top: execa costs ~100 ms that every other command would pay.
     const { runLauncher } = await import('../launcher.js');
-    process.exitCode = await runLauncher(cfg, paths, say);
+    process.exitCode = await runLauncher(cfg, paths, cfg.eventFormat === 'json' ? sayJson : say);
   });
 }
 

@@ -3,10 +3,12 @@ import type { InstanceStatus, ProcessStatus } from '../protocol/admin.js';
 import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail } from './output.js';
+import { example } from './help.js';
 
 export function registerStatus(program: Command): void {
   const cmd = program.command('status').description('per-process role, pid, state, uptime, CPU, RSS, ping RTT, restarts').option('--json', 'print the status object as JSON');
   instanceOptions(cmd);
+  example(cmd, 'osps status --name web', 'osps status --name web --json');
   cmd.action(async (o: InstanceOpts & { json?: boolean }) => {
     const paths = pathsFrom(o);
     const reply = await adminRequest(paths, { op: 'status' });

@@ -7,12 +7,14 @@ import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail, say } from './output.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { example } from './help.js';
 
 const STOP_WAIT_MS = 8000;
 
 export function registerStop(program: Command): void {
   const cmd = program.command('stop').description('stop a running instance gracefully and remove its IPC objects');
   instanceOptions(cmd);
+  example(cmd, 'osps stop --name web', 'osps stop --name web --runtime-dir /run/user/1000/osps');
   cmd.action(async (o: InstanceOpts) => {
     const paths = pathsFrom(o);
     const reply = await adminRequest(paths, { op: 'stop' });

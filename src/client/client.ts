@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as zmq from 'zeromq';
 import { DEFAULT_ENDPOINT, DEFAULT_MAX_FRAME_BYTES } from '../protocol/limits.js';
-import { OspsError } from '../errors.js';
-import type { ErrReply, Json, Op, Reply } from '../protocol/wire.js';
+import type { ErrReply, Json, Reply } from '../protocol/wire.js';
+import { ClientError, type ClientErrorCode } from './errors.js';
+import { wireRequest, type ClientRequest, type KvOp, type OpArgs, type OpResults, type RequestOptions, type ServerInfo } from './requests.js';
+
+export type { ClientRequest, ServerInfo };
 
 export interface ClientOptions {
   endpoint?: string;
@@ -15,25 +18,6 @@ export interface ClientOptions {
   maxFrameBytes?: number;
   /** Pause before resending a request answered UNAVAILABLE, so a struggling primary is not hammered. */
   unavailableRetryMs?: number;
-}
-
-export interface ClientRequest {
-  op: Op;
-  key?: string;
-  value?: string;
-  by?: number;
-  /** Reuse an id to retry a logical request yourself; generated when absent. */
-  id?: string;
-}
-
-/** `info` result: at least these fields (PROTOCOL.md), more may follow. */
-export interface ServerInfo {
-  role: string;
-  epoch: number;
-  commitSeq: number;
-  keys: number;
-  standby: 'in-sync' | 'syncing' | 'absent';
-  [field: string]: Json;
 }
 
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -48,7 +32,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
 
 interface Pending {
   readonly id: string;
-  readonly op: Op;
+  readonly op: string;
   readonly payload: Buffer;
   readonly deadlineAt: number;
   readonly promise: Promise<Reply>;
@@ -58,6 +42,8 @@ interface Pending {
   /** Already waiting in the send queue: a retry must not add a second copy. */
   queued: boolean;
   lastUnavailable: ErrReply | undefined;
+  /** Stops listening to the caller's AbortSignal. */
+  unlisten: (() => void) | undefined;
 }
 
 /**
@@ -76,7 +62,7 @@ export class Client {
   private readonly sendQueue: Pending[] = [];
   private pumping = false;
   private closing: Promise<void> | undefined;
-  private failure: OspsError | undefined;
+  private failure: ClientError | undefined;
   private readonly receiving: Promise<void>;
 
   constructor(opts: ClientOptions = {}) {
@@ -98,16 +84,18 @@ export class Client {
     this.receiving = this.receiveLoop();
   }
 
+  /** Sends one request and resolves with the server's reply, ok or not; rejects with a ClientError when there is none. */
   request(req: ClientRequest): Promise<Reply> {
-    const gone = this.closing ? new OspsError('CLOSED', 'client is closed') : this.failure;
+    const gone = this.closing ? new ClientError('CLOSED', 'client is closed', req.id ?? null) : this.failure;
     if (gone) return Promise.reject(gone);
     const id = req.id ?? randomUUID();
+    if (req.signal?.aborted) return Promise.reject(aborted(req.signal, req.op, id));
     // Same id while in flight = the caller retrying the same logical request: share its answer.
     const inFlight = this.pending.get(id);
     if (inFlight) return inFlight.promise;
     const payload = Buffer.from(JSON.stringify(wireRequest(id, req)));
     if (payload.length > this.maxFrameBytes) {
-      return Promise.reject(new OspsError('TOO_LARGE', `request is ${payload.length} bytes, over the ${this.maxFrameBytes}-byte limit (${req.op}, ${id})`));
+      return Promise.reject(new ClientError('TOO_LARGE', `request is ${payload.length} bytes, over the ${this.maxFrameBytes}-byte limit (${req.op}, ${id})`, id));
     }
     let resolve!: (reply: Reply) => void;
     let reject!: (err: Error) => void;
@@ -118,36 +106,62 @@ export class Client {
     const p: Pending = {
       id, op: req.op, payload, promise, resolve, reject,
       deadlineAt: performance.now() + this.deadlineMs,
-      timer: undefined, queued: false, lastUnavailable: undefined,
+      timer: undefined, queued: false, lastUnavailable: undefined, unlisten: undefined,
     };
     this.pending.set(id, p);
+    const signal = req.signal;
+    if (signal) {
+      const onAbort = (): void => {
+        if (this.pending.get(id) !== p) return;
+        this.settle(p);
+        p.reject(aborted(signal, p.op, id));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
     this.transmit(p);
     this.arm(p, this.requestTimeoutMs);
     return promise;
   }
 
-  ping(): Promise<string> {
-    return this.call({ op: 'ping' }) as Promise<string>;
+  ping(opts?: RequestOptions): Promise<'pong'> {
+    return this.send({ op: 'ping', ...opts }) as Promise<'pong'>;
   }
 
-  get(key: string): Promise<string | null> {
-    return this.call({ op: 'get', key }) as Promise<string | null>;
+  get(key: string, opts?: RequestOptions): Promise<string | null> {
+    return this.send({ op: 'get', key, ...opts }) as Promise<string | null>;
   }
 
-  set(key: string, value: string): Promise<string> {
-    return this.call({ op: 'set', key, value }) as Promise<string>;
+  set(key: string, value: string, opts?: RequestOptions): Promise<'OK'> {
+    return this.send({ op: 'set', key, value, ...opts }) as Promise<'OK'>;
   }
 
-  del(key: string): Promise<number> {
-    return this.call({ op: 'del', key }) as Promise<number>;
+  del(key: string, opts?: RequestOptions): Promise<0 | 1> {
+    return this.send({ op: 'del', key, ...opts }) as Promise<0 | 1>;
   }
 
-  incr(key: string, by?: number): Promise<number> {
-    return this.call(by === undefined ? { op: 'incr', key } : { op: 'incr', key, by }) as Promise<number>;
+  incr(key: string, by?: number, opts?: RequestOptions): Promise<number> {
+    return this.send(by === undefined ? { op: 'incr', key, ...opts } : { op: 'incr', key, by, ...opts }) as Promise<number>;
   }
 
-  info(): Promise<ServerInfo> {
-    return this.call({ op: 'info' }) as Promise<ServerInfo>;
+  info(opts?: RequestOptions): Promise<ServerInfo> {
+    return this.send({ op: 'info', ...opts }) as Promise<ServerInfo>;
+  }
+
+  /**
+   * Any op, with its arguments in `args` (`{id, op, args}` on the wire, docs/PROTOCOL.md):
+   * the ops of a loaded service, or the built-in ones. Resolves with the result; rejects with
+   * a ClientError whose code is the server's, the service's or the client's own.
+   */
+  call<K extends KvOp>(op: K, args?: OpArgs[K], opts?: RequestOptions): Promise<OpResults[K]>;
+  call<R extends Json = Json>(op: string, args?: Json, opts?: RequestOptions): Promise<R>;
+  call(op: string, args?: Json, opts?: RequestOptions): Promise<Json> {
+    return this.send(args === undefined ? { op, ...opts } : { op, args, ...opts });
+  }
+
+  /** `await using client = new Client(…)` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Rejects every pending request with CLOSED and closes the socket; safe to call twice. */
@@ -157,15 +171,15 @@ export class Client {
   }
 
   private async shutdown(): Promise<void> {
-    this.failAll(new OspsError('CLOSED', 'client closed with the request pending'));
+    this.failAll(new ClientError('CLOSED', 'client closed with the request pending'));
     this.sendQueue.length = 0;
     this.socket.close();
     await this.receiving;
   }
 
-  private async call(req: ClientRequest): Promise<Json> {
+  private async send(req: ClientRequest): Promise<Json> {
     const reply = await this.request(req);
-    if (!reply.ok) throw new OspsError(reply.error.code, reply.error.message, { id: reply.id });
+    if (!reply.ok) throw new ClientError(reply.error.code, reply.error.message, reply.id);
     return reply.result;
   }
 
@@ -183,8 +197,8 @@ export class Client {
       const last = p.lastUnavailable;
       p.reject(
         last
-          ? new OspsError('TIMEOUT', `${this.endpoint} still UNAVAILABLE after ${this.deadlineMs} ms (${p.op}, ${p.id}): ${last.error.message}`, { id: p.id })
-          : new OspsError('TIMEOUT', `no reply from ${this.endpoint} within ${this.deadlineMs} ms (${p.op}, ${p.id})`, { id: p.id }),
+          ? new ClientError('TIMEOUT', `${this.endpoint} still UNAVAILABLE after ${this.deadlineMs} ms (${p.op}, ${p.id}): ${last.error.message}`, p.id)
+          : new ClientError('TIMEOUT', `no reply from ${this.endpoint} within ${this.deadlineMs} ms (${p.op}, ${p.id})`, p.id),
       );
       return;
     }
@@ -223,7 +237,7 @@ export class Client {
       for await (const frames of this.socket) this.dispatch(frames[frames.length - 1]);
     } catch (err) {
       if (this.closing) return;
-      this.failure = new OspsError('INTERNAL', `client socket to ${this.endpoint} failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.failure = new ClientError('INTERNAL', `client socket to ${this.endpoint} failed: ${err instanceof Error ? err.message : String(err)}`);
       this.failAll(this.failure);
     }
   }
@@ -244,23 +258,21 @@ export class Client {
 
   private settle(p: Pending): void {
     clearTimeout(p.timer);
+    p.unlisten?.();
     this.pending.delete(p.id);
   }
 
-  private failAll(err: OspsError): void {
+  private failAll(err: ClientError): void {
     for (const p of [...this.pending.values()]) {
       this.settle(p);
-      p.reject(new OspsError(err.code, `${err.message} (${p.op}, ${p.id})`, { id: p.id }));
+      p.reject(new ClientError(err.code, `${err.message} (${p.op}, ${p.id})`, p.id));
     }
   }
 }
 
-function wireRequest(id: string, req: ClientRequest): Record<string, string | number> {
-  const out: Record<string, string | number> = { id, op: req.op };
-  if (req.key !== undefined) out.key = req.key;
-  if (req.value !== undefined) out.value = req.value;
-  if (req.by !== undefined) out.by = req.by;
-  return out;
+function aborted(signal: AbortSignal, op: string, id: string): ClientError {
+  const why = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'aborted' : String(signal.reason);
+  return new ClientError('ABORTED' satisfies ClientErrorCode, `${why} (${op}, ${id})`, id);
 }
 
 /** A reply frame, or undefined when it is not one (never our business to crash on it). */

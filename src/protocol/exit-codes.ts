@@ -18,7 +18,7 @@ export function describeExit(code: number | null, signal: string | null): string
   return name ? `exit ${code} (${name})` : `exit ${code}`;
 }
 
-/** Exit codes of the watchdog and of `osps start` (PROTOCOL.md): the CLI contract. */
+/** Exit codes of the watchdog and of `osps start` (docs/PROTOCOL.md): the CLI contract. */
 export const EXIT_GAVE_UP = 3;
 /** The watchdog could not start (refused or failed setup): restarting it would not help. */
 export const EXIT_START_FAILED = 4;

@@ -1,4 +1,4 @@
-// Limits and defaults that are part of the public wire protocol (PROTOCOL.md). Both ends
+// Limits and defaults that are part of the public wire protocol (docs/PROTOCOL.md). Both ends
 // read them from here; the server's full configuration (src/config.ts) builds on them.
 
 /** Default client endpoint of the serving primary. */

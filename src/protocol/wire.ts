@@ -1,4 +1,4 @@
-// The public client wire protocol (PROTOCOL.md): one schema, used by the server,
+// The public client wire protocol (docs/PROTOCOL.md): one schema, used by the server,
 // the client library and the tests.
 import { isUtf8 } from 'node:buffer';
 import { MAX_ID_CHARS, MAX_KEY_BYTES } from './limits.js';

@@ -46,20 +46,3 @@ export function ensureRuntimeDir(paths: RuntimePaths): void {
   mkdirPrivate(paths.root);
   mkdirPrivate(paths.dir);
 }
-
-/** Validates without creating: for commands (status, stop) that only read. */
-export function checkRuntimeDir(paths: RuntimePaths): boolean {
-  assertSafeDir(paths.root);
-  assertSafeDir(paths.dir);
-  return fs.existsSync(paths.dir);
-}
-
-/** Removes the instance dir if empty of everything but what we know; returns whether it went. */
-export function removeRuntimeDir(paths: RuntimePaths): boolean {
-  try {
-    fs.rmSync(paths.dir, { recursive: true, force: true });
-    return true;
-  } catch {
-    return false;
-  }
-}

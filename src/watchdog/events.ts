@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { EventFormat } from '../config.js';
 import { formatFields, type Fields } from '../log.js';
 import type { EventName, WatchdogEvent } from '../protocol/events.js';
 
@@ -6,9 +7,17 @@ export type { EventName, WatchdogEvent };
 
 const KEEP_IN_MEMORY = 200;
 
+/** One event as a stdout line: `HH:MM:SS.mmm event k=v …` for people, the JSON object for machines. */
+export function formatEvent(e: WatchdogEvent, format: EventFormat): string {
+  if (format === 'json') return `${JSON.stringify(e)}\n`;
+  const { ts, event, ...fields } = e;
+  return `${ts.slice(11, 23)} ${event}${formatFields(fields)}\n`;
+}
+
 /**
- * Every step the watchdog takes, as one readable line on stdout and one JSON line in the
- * runtime dir, so `osps status` and a successor watchdog can read the history.
+ * Every step the watchdog takes, as one line on stdout (readable, or JSON with
+ * `--events json`) and one JSON line in the runtime dir, so `osps status` and a successor
+ * watchdog can read the history.
  */
 export class EventLog {
   readonly recent: WatchdogEvent[] = [];
@@ -16,13 +25,14 @@ export class EventLog {
   constructor(
     private file: string | null,
     private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly format: EventFormat = 'text',
   ) {}
 
   emit(event: EventName, fields: Fields = {}): WatchdogEvent {
     const e: WatchdogEvent = { ts: new Date().toISOString(), event, ...fields };
     this.recent.push(e);
     if (this.recent.length > KEEP_IN_MEMORY) this.recent.shift();
-    this.out.write(`${e.ts.slice(11, 23)} ${event}${formatFields(fields)}\n`);
+    this.out.write(formatEvent(e, this.format));
     if (this.file) {
       try {
         fs.appendFileSync(this.file, `${JSON.stringify(e)}\n`, { mode: 0o600 });

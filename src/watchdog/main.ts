@@ -20,7 +20,7 @@ if (!raw) {
 const cfg = resolveConfig(JSON.parse(raw) as Partial<Config>) as Config & { dataDir: string };
 const paths = runtimePaths(cfg.name, cfg.runtimeRoot);
 const launcherPid = process.env.OSPS_LAUNCHER_PID ? Number(process.env.OSPS_LAUNCHER_PID) : null;
-const events = new EventLog(paths.eventsFile);
+const events = new EventLog(paths.eventsFile, process.stdout, cfg.eventFormat);
 const watchdog = new Watchdog(cfg, paths, events, launcherPid);
 
 // Whoever reads our event lines may go away (a closed pipe): keep supervising regardless.

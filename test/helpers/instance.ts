@@ -1,27 +1,27 @@
-// Runs a real osps tree (launcher → watchdog → primary + secondary) for an integration test,
-// with its own name, runtime dir, data dir and port, and checks that nothing is left after.
-import { execa, type ResultPromise } from 'execa';
+// An osps tree for an integration test, with its own name, runtime dir, data dir and port,
+// started and read through the shared harness (src/harness/tree.ts: the JSON event stream),
+// and checked after the stop for anything left behind.
+import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { Client } from '../../src/client/client.js';
-import { parseEventLine } from '../../src/chaos/tree.js';
-import { isAlive as procIsAlive } from '../../src/runtime/proc.js';
+import { LAUNCHER, REPO_ROOT, Tree, type TreeEvent, type TreeExit } from '../../src/harness/tree.js';
+import { isAlive as alive } from '../../src/runtime/proc.js';
 import { freePort } from '../../src/net/free-port.js';
 import { runtimePaths, type RuntimePaths } from '../../src/runtime/paths.js';
 
-export { freePort };
+export { freePort, LAUNCHER };
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const LAUNCHER = path.join(ROOT, 'launcher.js');
+export const ROOT = REPO_ROOT;
 
+/** An event as a flat record of strings: `{ event: 'promoted', role: 'primary', pid: '1234', … }`. */
 export interface Event {
   event: string;
   [k: string]: string;
 }
-
 
 export async function waitFor<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -29,20 +29,27 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
     const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
+    await sleep(stepMs);
   }
 }
 
 /** Alive and not a zombie (orphans re-parented to a pid 1 that never reaps stay zombies). */
 export function isAlive(pid: number): boolean {
-  return procIsAlive(pid);
+  return alive(pid);
 }
 
-/** A foreground event line as a flat record (`HH:MM:SS.mmm event k=v k=v`). */
-export function parseEvent(line: string): Event | null {
-  const p = parseEventLine(line);
-  return p && { ...p.fields, event: p.event };
+// A test process that ends abruptly still stops the trees it started (as execa's cleanup did).
+const running = new Set<Tree>();
+process.once('exit', () => {
+  for (const t of running) t.signal('SIGTERM');
+});
+
+function flat(e: TreeEvent): Event {
+  return { ...e.fields, event: e.event };
 }
+
+/** The launcher as a promise of its end (after its stdout closed, like execa's), with kill and pid. */
+export type LauncherHandle = Promise<{ exitCode: number | null; signal: string | null }> & { pid: number; kill(sig?: NodeJS.Signals): void };
 
 export interface InstanceOptions {
   pingInterval?: number;
@@ -62,11 +69,10 @@ export class Instance {
   readonly dataDir: string;
   readonly paths: RuntimePaths;
   endpoint = '';
-  proc: ResultPromise | null = null;
-  readonly events: Event[] = [];
-  stdout = '';
-  stderr = '';
-  readonly pids = new Set<number>();
+  proc: LauncherHandle | null = null;
+  private tree: Tree | null = null;
+  /** Events of every start of this instance, in order. */
+  private readonly trees: Tree[] = [];
 
   constructor(label: string, readonly opts: InstanceOptions = {}) {
     this.name = `t-${label}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
@@ -81,69 +87,80 @@ export class Instance {
     return ['--name', this.name, '--runtime-dir', this.runtimeRoot];
   }
 
+  /** Every event so far, of every start, as flat records. */
+  get events(): Event[] {
+    return this.trees.flatMap((t) => t.events.map(flat));
+  }
+
+  get stdout(): string {
+    return this.trees.map((t) => t.stdout).join('');
+  }
+
+  get stderr(): string {
+    return this.trees.map((t) => t.stderr).join('');
+  }
+
+  /** Every pid the tree announced: launchers, watchdogs, servers. */
+  get pids(): Set<number> {
+    return new Set(this.trees.flatMap((t) => [...t.pids.keys()]));
+  }
+
   async start(opts: { waitReady?: boolean } = {}): Promise<void> {
     const mark = this.events.length;
     const port = this.opts.port ?? (await freePort());
     this.endpoint = `tcp://127.0.0.1:${port}`;
     const o = this.opts;
-    const args = [
-      LAUNCHER, 'start', ...this.instanceArgs,
-      '--data-dir', this.dataDir,
-      '--endpoint', this.endpoint,
-      '--ping-interval', String(o.pingInterval ?? 100),
-      '--alarm', String(o.alarm ?? 1000),
-      '--orphan-timeout', String(o.orphanTimeout ?? 3000),
-      '--max-restarts', String(o.maxRestarts ?? 20),
-      '--restart-window', String(o.restartWindow ?? 60_000),
-      ...(o.extraArgs ?? []),
-    ];
-    this.proc = execa(process.execPath, args, { reject: false, buffer: false, stdin: 'ignore', cleanup: true, env: { OSPS_LOG: '', ...(process.env.OSPS_TEST_VERBOSE ? { OSPS_VERBOSE: '1' } : {}), ...(o.env ?? {}) } });
-    this.proc.stdout?.setEncoding('utf8');
-    this.proc.stderr?.setEncoding('utf8');
-    let partial = '';
-    this.proc.stdout?.on('data', (chunk: string) => {
-      this.stdout += chunk;
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const e = parseEvent(line);
-        if (!e) continue;
-        this.events.push(e);
-        if (e.pid && (e.event === 'spawned' || e.event === 'adopted')) this.pids.add(Number(e.pid));
-        if (e.event === 'starting' && e.pid) this.pids.add(Number(e.pid));
-      }
+    const tree = new Tree({
+      name: this.name,
+      runtimeRoot: this.runtimeRoot,
+      dataDir: this.dataDir,
+      endpoint: this.endpoint,
+      args: [
+        '--ping-interval', String(o.pingInterval ?? 100),
+        '--alarm', String(o.alarm ?? 1000),
+        '--orphan-timeout', String(o.orphanTimeout ?? 3000),
+        '--max-restarts', String(o.maxRestarts ?? 20),
+        '--restart-window', String(o.restartWindow ?? 60_000),
+        ...(o.extraArgs ?? []),
+      ],
+      env: { OSPS_LOG: '', ...(process.env.OSPS_TEST_VERBOSE ? { OSPS_VERBOSE: '1' } : {}), ...(o.env ?? {}) },
+      verbose: !!process.env.OSPS_TEST_VERBOSE,
     });
-    this.proc.stderr?.on('data', (chunk: string) => {
-      this.stderr += chunk;
-      if (process.env.OSPS_TEST_VERBOSE) process.stderr.write(chunk);
-    });
-    if (this.proc.pid) this.pids.add(this.proc.pid);
+    this.tree = tree;
+    this.trees.push(tree);
+    running.add(tree);
+    await tree.start({ waitReady: false });
+    void tree.exitedPromise.then(() => running.delete(tree));
+    const end = tree.closed.then((x: TreeExit) => ({ exitCode: x.code, signal: x.signal }));
+    this.proc = Object.assign(end, { pid: tree.launcherPid, kill: (sig: NodeJS.Signals = 'SIGTERM') => tree.signal(sig) });
     if (opts.waitReady === false) return;
     await this.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 15_000, mark);
   }
 
   /** Pid of the current watchdog (the last one that announced itself). */
   get watchdogPid(): number {
-    const starts = this.events.filter((e) => e.event === 'starting');
-    return Number(starts[starts.length - 1]?.pid ?? 0);
+    return this.tree?.watchdogPid ?? 0;
   }
 
   get launcherPid(): number {
-    return this.proc?.pid ?? 0;
+    return this.tree?.launcherPid ?? 0;
   }
 
   /** Waits for an event matching `pred` that has not been seen before index `from`. */
   async waitEvent(pred: (e: Event) => boolean, timeoutMs = 10_000, from = 0): Promise<Event> {
-    return waitFor(`event in ${this.name}\n--- stdout:\n${this.stdout.slice(-3000)}\n--- stderr:\n${this.stderr.slice(-3000)}`, () => this.events.slice(from).find(pred), timeoutMs);
+    const t = this.tree;
+    if (!t) throw new Error('the instance was not started');
+    const before = this.events.length - t.events.length;
+    const earlier = this.events.slice(from, before).find(pred);
+    if (earlier) return earlier;
+    return flat(await t.waitEvent((e) => pred(flat(e)), timeoutMs, Math.max(0, from - before)));
   }
 
-  /** Pid of the current holder of a role, from the event stream. */
+  /** Pid of the current holder of a role, from the event stream (adoptions and failovers included). */
   currentPid(role: 'primary' | 'secondary'): number {
-    let pid = 0;
-    for (const e of this.events) {
-      if ((e.event === 'spawned' || e.event === 'respawned' || e.event === 'promoted') && e.role === role) pid = Number(e.pid);
-    }
+    const pid = this.tree?.pid(role) ?? 0;
+    // process.kill(0, …) would signal our whole process group.
+    if (pid <= 1) throw new Error(`no ${role} known from the events of ${this.name}`);
     return pid;
   }
 
@@ -154,35 +171,27 @@ export class Instance {
   /** Stops the tree (SIGTERM to the launcher) and asserts nothing of it remains. */
   async stopAndCheck(): Promise<{ exitCode: number | undefined; leftovers: string[] }> {
     let exitCode: number | undefined;
-    if (this.proc && this.proc.exitCode === null && this.proc.pid && isAlive(this.proc.pid)) {
-      this.proc.kill('SIGTERM');
-    }
-    if (this.proc) {
-      const r = await Promise.race([this.proc, new Promise<null>((res) => setTimeout(() => res(null), 10_000))]);
-      exitCode = r ? r.exitCode : undefined;
+    const t = this.tree;
+    if (t) {
+      const r = await t.stop(10_000);
+      exitCode = r ? (r.code ?? undefined) : undefined;
     }
     return { exitCode, leftovers: await this.leftovers() };
   }
 
   async leftovers(): Promise<string[]> {
     const left: string[] = [];
-    await waitFor('processes to exit', () => [...this.pids].every((p) => !isAlive(p)), 8000).catch(() => {});
-    for (const p of this.pids) if (isAlive(p)) left.push(`process ${p}`);
+    const pids = this.pids;
+    await waitFor('processes to exit', () => [...pids].every((p) => !isAlive(p)), 8000).catch(() => {});
+    for (const p of pids) if (isAlive(p)) left.push(`process ${p}`);
     if (fs.existsSync(`/dev/shm${this.paths.shmName}`)) left.push(`shm ${this.paths.shmName}`);
     if (fs.existsSync(this.paths.dir)) left.push(`runtime dir ${this.paths.dir}: ${fs.readdirSync(this.paths.dir).join(',')}`);
     return left;
   }
 
-  /** Last resort for a failed test: kill by the pids we saw, remove what we made. */
+  /** Last resort for a failed test: kill the pids the tree announced, remove what we made. */
   async destroy(): Promise<void> {
-    for (const p of this.pids) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    for (const p of this.pids) await waitFor('kill', () => !isAlive(p), 3000).catch(() => {});
+    for (const t of this.trees) await t.kill();
     fs.rmSync(`/dev/shm${this.paths.shmName}`, { force: true });
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-// Hostile and malformed requests get PROTOCOL.md's error codes; the server keeps serving.
+// Hostile and malformed requests get docs/PROTOCOL.md's error codes; the server keeps serving.
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Instance } from '../helpers/instance.js';

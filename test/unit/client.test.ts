@@ -9,7 +9,7 @@ import { errorReply, parseRequest, type Reply, type Request } from '../../src/pr
 /** What the fake server does with one copy of a request: answer it, answer it late, or drop it (null). */
 type Behaviour = (req: Request, copy: number) => Reply | { reply: Reply; delayMs: number } | null;
 
-/** A tiny in-test ROUTER that speaks PROTOCOL.md over an in-memory map. */
+/** A tiny in-test ROUTER that speaks docs/PROTOCOL.md over an in-memory map. */
 class FakeServer {
   readonly seen: string[] = [];
   /** Replies handed to zeromq. */

@@ -1,27 +1,33 @@
-// Runs a real osps tree (launcher → watchdog → primary + secondary) for `osps chaos run`:
-// parses the launcher's event lines as they arrive, remembers every pid the tree announced,
-// and after the stop tells what is left behind (IPC objects, processes).
+// Runs a real osps tree (launcher → watchdog → primary + secondary) with `--events json`, and
+// reads what it does from that stream: every event with its arrival time, who holds which role
+// (through failovers and adoptions), every pid it announced. The tests, `osps chaos run` and
+// the benchmarks all start their trees through this one class.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { RuntimePaths } from '../runtime/paths.js';
-import { isSameProcess, processStartTime } from '../runtime/proc.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseEvent, type EventName, type WatchdogEvent } from '../protocol/events.js';
+import { runtimePaths, type RuntimePaths } from '../runtime/paths.js';
+import { isSameProcess, processStartTime } from '../runtime/proc.js';
+import { RoleTracker, type ServerRole } from './roles.js';
 
-/** The repository root: this file is src/chaos/tree.ts or dist/chaos/tree.js. */
+/** The repository root: this file is src/harness/tree.ts or dist/harness/tree.js. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = path.join(REPO_ROOT, 'launcher.js');
 
-/** One watchdog event line, `HH:MM:SS.mmm <event> k=v …`, stamped with our clock when it arrived. */
+/** One event of the stream, stamped with our clock when it arrived. */
 export interface TreeEvent {
+  /** Position in `Tree.events`: a mark to wait for events after. */
   index: number;
   /** Date.now() when the line reached us. */
   at: number;
-  event: string;
+  event: EventName;
+  /** The event's fields as strings, as the readable line shows them. */
   fields: Record<string, string>;
-  line: string;
+  /** The event as the watchdog wrote it. */
+  raw: WatchdogEvent;
 }
 
 export interface TreeOptions {
@@ -29,39 +35,29 @@ export interface TreeOptions {
   runtimeRoot: string;
   dataDir: string;
   endpoint: string;
-  paths: RuntimePaths;
-  pingIntervalMs: number;
-  alarmMs: number;
-  orphanTimeoutMs: number;
-  maxRestarts: number;
-  restartWindowMs: number;
-  memoryCeilingMb: number;
-  sampleIntervalMs: number;
-  extraArgs?: string[];
-  /** Echo the tree's stderr (server logs) to ours. */
+  /** Further `osps start` arguments: timings, ring size … */
+  args?: string[];
+  /** Added to our environment for the tree. */
+  env?: Record<string, string>;
+  /** Echo the tree's stderr (server logs) and its events to our stderr. */
   verbose?: boolean;
+}
+
+export interface TreeExit {
+  code: number | null;
+  signal: string | null;
 }
 
 const TAIL_CHARS = 20_000;
 
-/** Parses `HH:MM:SS.mmm event k=v k="quoted v"`; null for any other line. */
-export function parseEventLine(line: string): { event: string; fields: Record<string, string> } | null {
-  const m = /^\d\d:\d\d:\d\d\.\d{3} (\S+)(.*)$/.exec(line);
-  if (!m) return null;
-  const fields: Record<string, string> = {};
-  for (const kv of (m[2] as string).matchAll(/ (\w+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-    const v = kv[2] as string;
-    try {
-      fields[kv[1] as string] = v.startsWith('"') ? (JSON.parse(v) as string) : v;
-    } catch {
-      fields[kv[1] as string] = v;
-    }
-  }
-  return { event: m[1] as string, fields };
+/** An event's fields as flat strings (`pid: 1234` → `'1234'`). */
+export function fieldsOf(e: WatchdogEvent): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(e)) if (k !== 'ts' && k !== 'event' && v !== undefined) out[k] = String(v);
+  return out;
 }
 
-
-/** `p`, or null after `ms` — without a timer left behind to keep the process alive. */
+/** `p`, or null after `ms`, without a timer left behind to keep the process alive. */
 export async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -71,31 +67,60 @@ export async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
   }
 }
 
-export class ChaosTree {
+export class Tree {
+  readonly paths: RuntimePaths;
   readonly events: TreeEvent[] = [];
+  readonly roles = new RoleTracker();
   /** Every pid the tree announced (launcher, watchdogs, servers), with its kernel start time. */
   readonly pids = new Map<number, number | null>();
-  stdoutTail = '';
-  stderrTail = '';
+  /** Everything the launcher wrote on stdout (events, and its own progress lines). */
+  stdout = '';
+  stderr = '';
   private proc: ChildProcess | null = null;
-  private exit: { code: number | null; signal: string | null } | null = null;
-  private exitPromise: Promise<{ code: number | null; signal: string | null }> | null = null;
+  private exit: TreeExit | null = null;
+  private exitPromise: Promise<TreeExit> | null = null;
+  private closePromise: Promise<TreeExit> | null = null;
+  private outputEnded = false;
   private readonly emitter = new EventEmitter();
 
   constructor(readonly opts: TreeOptions) {
     this.emitter.setMaxListeners(0);
+    this.paths = runtimePaths(opts.name, opts.runtimeRoot);
   }
 
   get launcherPid(): number {
     return this.proc?.pid ?? 0;
   }
 
-  get exited(): { code: number | null; signal: string | null } | null {
+  /** The watchdog that announced itself last. */
+  get watchdogPid(): number {
+    return this.roles.watchdog;
+  }
+
+  /** The pid holding `role` according to the events, or 0 while nobody does. */
+  pid(role: ServerRole): number {
+    return this.roles.holder(role);
+  }
+
+  /** The launcher's exit, once it has exited. */
+  get exited(): TreeExit | null {
     return this.exit;
   }
 
-  /** Starts the launcher and waits for the primary to report its standby in sync. */
-  async start(readyTimeoutMs = 20_000): Promise<void> {
+  /** Resolves when the launcher has exited. */
+  get exitedPromise(): Promise<TreeExit> {
+    if (!this.exitPromise) throw new Error('the tree was not started');
+    return this.exitPromise;
+  }
+
+  /** Resolves when the launcher has exited and every holder of its stdout has closed it. */
+  get closed(): Promise<TreeExit> {
+    if (!this.closePromise) throw new Error('the tree was not started');
+    return this.closePromise;
+  }
+
+  /** Starts the launcher; unless `waitReady` is false, waits for the primary to report its standby in sync. */
+  async start(opts: { waitReady?: boolean; readyTimeoutMs?: number } = {}): Promise<void> {
     const o = this.opts;
     const args = [
       LAUNCHER, 'start',
@@ -103,18 +128,16 @@ export class ChaosTree {
       '--runtime-dir', o.runtimeRoot,
       '--data-dir', o.dataDir,
       '--endpoint', o.endpoint,
-      '--ping-interval', String(o.pingIntervalMs),
-      '--alarm', String(o.alarmMs),
-      '--orphan-timeout', String(o.orphanTimeoutMs),
-      '--max-restarts', String(o.maxRestarts),
-      '--restart-window', String(o.restartWindowMs),
-      '--memory-ceiling', String(o.memoryCeilingMb),
-      '--sample-interval', String(o.sampleIntervalMs),
-      ...(o.extraArgs ?? []),
+      '--events', 'json',
+      ...(o.args ?? []),
     ];
-    const env = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, OSPS_LOG: process.env.OSPS_LOG ?? '' };
+    // A fault switch meant for one tree must not leak into another through our environment.
     delete env.OSPS_CHAOS_WATCHDOG_DIE_AT;
-    if (!process.env.OSPS_LOG) env.OSPS_LOG = '';
+    Object.assign(env, o.env ?? {});
+    const mark = this.events.length;
+    this.exit = null;
+    this.outputEnded = false;
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.proc = proc;
     if (proc.pid) this.track(proc.pid);
@@ -125,37 +148,47 @@ export class ChaosTree {
         resolve(this.exit);
       });
       proc.once('error', (err) => {
-        this.stderrTail += `spawn failed: ${err.message}\n`;
+        this.stderr += `spawn failed: ${err.message}\n`;
         this.exit ??= { code: null, signal: null };
+        this.outputEnded = true;
         this.emitter.emit('change');
         resolve(this.exit);
       });
+    });
+    this.closePromise = new Promise((resolve) => {
+      proc.once('close', (code, signal) => resolve(this.exit ?? { code, signal }));
+      proc.once('error', () => resolve(this.exit ?? { code: null, signal: null }));
     });
     proc.stdout?.setEncoding('utf8');
     proc.stderr?.setEncoding('utf8');
     let partial = '';
     proc.stdout?.on('data', (chunk: string) => {
-      this.stdoutTail = (this.stdoutTail + chunk).slice(-TAIL_CHARS);
+      this.stdout = (this.stdout + chunk).slice(-TAIL_CHARS * 10);
       partial += chunk;
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) this.onLine(line);
     });
+    proc.stdout?.once('close', () => {
+      this.outputEnded = true;
+      this.emitter.emit('change');
+    });
     proc.stderr?.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-TAIL_CHARS);
+      this.stderr = (this.stderr + chunk).slice(-TAIL_CHARS * 10);
       if (o.verbose) process.stderr.write(chunk);
     });
-    await this.waitEvent((e) => e.event === 'standby' && e.fields.standby === 'in-sync', readyTimeoutMs, 0);
+    if (opts.waitReady === false) return;
+    await this.waitEvent((e) => e.event === 'standby' && e.fields.standby === 'in-sync', opts.readyTimeoutMs ?? 20_000, mark);
   }
 
   private onLine(line: string): void {
-    const p = parseEventLine(line);
-    if (!p) return;
-    const e: TreeEvent = { index: this.events.length, at: Date.now(), event: p.event, fields: p.fields, line };
+    const raw = parseEvent(line);
+    if (!raw) return;
+    const e: TreeEvent = { index: this.events.length, at: Date.now(), event: raw.event, fields: fieldsOf(raw), raw };
     if (this.opts.verbose) process.stderr.write(`[tree] ${line}\n`);
     this.events.push(e);
-    const pid = Number(e.fields.pid);
-    if (pid > 0 && (e.event === 'starting' || e.event === 'spawned' || e.event === 'respawned' || e.event === 'adopted')) this.track(pid);
+    this.roles.apply(raw);
+    for (const pid of this.roles.announced) this.track(pid);
     this.emitter.emit('change');
   }
 
@@ -172,75 +205,67 @@ export class ChaosTree {
     return undefined;
   }
 
-  /** Waits for an event at or after index `from` matching `pred`; rejects on timeout or if the launcher exits. */
+  /**
+   * Waits for an event at or after index `from` matching `pred`. Rejects on timeout, or once
+   * the launcher has exited and its stdout is closed (no event can come any more).
+   */
   waitEvent(pred: (e: TreeEvent) => boolean, timeoutMs: number, from = 0): Promise<TreeEvent> {
     return new Promise((resolve, reject) => {
       let scanned = Math.max(0, from);
-      const check = (): boolean => {
+      const check = (): void => {
         for (; scanned < this.events.length; scanned++) {
           const e = this.events[scanned] as TreeEvent;
           if (pred(e)) {
             done();
             resolve(e);
-            return true;
+            return;
           }
         }
-        if (this.exit) {
+        if (this.exit && this.outputEnded) {
           done();
           reject(new Error(`the launcher exited (code ${this.exit.code}, signal ${this.exit.signal}) while waiting for an event\n${this.tails()}`));
-          return true;
         }
-        return false;
       };
       const timer = setTimeout(() => {
         done();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for an event of instance ${this.opts.name}\n${this.tails()}`));
       }, timeoutMs);
-      const onChange = (): void => void check();
       const done = (): void => {
         clearTimeout(timer);
-        this.emitter.off('change', onChange);
+        this.emitter.off('change', check);
       };
-      this.emitter.on('change', onChange);
+      this.emitter.on('change', check);
       check();
     });
   }
 
-  /** The pid currently serving as primary, according to the event stream. */
-  currentPrimary(): number {
-    let pid = 0;
-    for (const e of this.events) {
-      const role = e.fields.role;
-      if (role === 'primary' && (e.event === 'spawned' || e.event === 'respawned' || e.event === 'promoted' || e.event === 'adopted')) {
-        pid = Number(e.fields.pid);
-      }
-    }
-    return pid;
-  }
-
   tails(): string {
-    return `--- tree stdout (tail):\n${this.stdoutTail.slice(-3000)}\n--- tree stderr (tail):\n${this.stderrTail.slice(-3000)}`;
+    return `--- tree stdout (tail):\n${this.stdout.slice(-3000)}\n--- tree stderr (tail):\n${this.stderr.slice(-3000)}`;
   }
 
-  /** Graceful stop: SIGTERM to the launcher, then wait for it. Returns its exit, or null if it did not exit in time. */
-  async stop(timeoutMs = 20_000): Promise<{ code: number | null; signal: string | null } | null> {
-    if (!this.proc || !this.exitPromise) return null;
-    if (!this.exit) {
-      try {
-        this.proc.kill('SIGTERM');
-      } catch {
-        // already gone
-      }
+  /** Sends `sig` to the launcher, if it still runs. */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.proc || this.exit) return;
+    try {
+      this.proc.kill(sig);
+    } catch {
+      // already gone
     }
+  }
+
+  /** Graceful stop: SIGTERM to the launcher, then wait for it. Its exit, or null if it did not exit in time. */
+  async stop(timeoutMs = 20_000): Promise<TreeExit | null> {
+    if (!this.proc || !this.exitPromise) return null;
+    this.signal('SIGTERM');
     return within(this.exitPromise, timeoutMs);
   }
 
   /** IPC objects of the instance still present: the shm object, the runtime dir and its files. */
   leaks(): string[] {
     const left: string[] = [];
-    const shm = `/dev/shm${this.opts.paths.shmName}`;
+    const shm = `/dev/shm${this.paths.shmName}`;
     if (fs.existsSync(shm)) left.push(`shm ${shm}`);
-    const dir = this.opts.paths.dir;
+    const dir = this.paths.dir;
     if (fs.existsSync(dir)) {
       let files: string[] = [];
       try {
