@@ -68,9 +68,26 @@ export class FakeBackend implements RespBackend {
     return this.opsValue;
   }
 
+  /** Calls not answered yet. */
+  pending = 0;
+  /** While set, answers wait for it (the call is applied at once, like the host applies then waits for the standby). */
+  gate: Promise<void> | null = null;
+
+  /** Applied in call order, answered later: the host's order, with acks that can come late. */
   private async run(table: Record<string, Handler>, req: RespRequest): Promise<RespReply> {
     this.ids.push(req.id);
-    if (this.maxDelayMs > 0) await sleep(Math.random() * this.maxDelayMs);
+    const reply = this.apply(table, req);
+    this.pending++;
+    try {
+      if (this.gate) await this.gate;
+      if (this.maxDelayMs > 0) await sleep(Math.random() * this.maxDelayMs);
+    } finally {
+      this.pending--;
+    }
+    return reply;
+  }
+
+  private apply(table: Record<string, Handler>, req: RespRequest): RespReply {
     const failing = this.failing.get(req.op);
     if (failing) return failing;
     const h = Object.hasOwn(table, req.op) ? table[req.op] : undefined;
