@@ -1,6 +1,10 @@
 // An incremental RESP2 request parser: arrays of bulk strings, and inline commands as
 // redis-server accepts them. Bounded completely (limits.ts); a violation is a protocol
 // error that stays for good, worded as redis-server words it. Never throws.
+//
+// Linear in the bytes received however they are cut: a request in progress is resumed
+// where it stopped, a line is searched only in the bytes not searched yet, and bytes are
+// appended into spare room (a client sending one byte at a time costs O(1) per byte).
 import { splitInline } from './inline.js';
 import { ELEMENT_COST_BYTES, parserLimits, type RespParserLimits } from './limits.js';
 
@@ -8,10 +12,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const STAR = 0x2a;
 const DOLLAR = 0x24;
-const EMPTY = Buffer.alloc(0);
-
-/** `incomplete`: more bytes are needed; `skip`: bytes consumed, nothing to run (`*0`, a blank line). */
-type Step = Buffer[] | 'incomplete' | 'skip' | { error: string };
+const MIN_ROOM = 16 * 1024;
 
 /** A strict decimal (optional '-', no leading zeros, no '+'), or NaN. */
 function decimal(buf: Buffer, from: number, to: number): number {
@@ -29,14 +30,28 @@ function decimal(buf: Buffer, from: number, to: number): number {
   return neg ? -n : n;
 }
 
+/** An array request in progress: its count, its arguments so far, where its next element starts. */
+interface PartialArray {
+  count: number;
+  args: Buffer[];
+  /** Offset from the request's start. */
+  next: number;
+}
+
+const INCOMPLETE = Symbol('incomplete');
+type Step = Buffer[] | null | typeof INCOMPLETE; // null: consumed, nothing to run (`*0`, a blank line)
+
 export class RespParser {
   readonly limits: RespParserLimits;
-  /** Bytes received and not yet consumed: `buf` from `pos`, then the chunks of `pending`. */
-  private buf: Buffer = EMPTY;
-  private pos = 0;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** Parsing again is pointless until this many bytes are buffered. */
+  /** Storage: bytes [start, end) are received and not consumed. Never moved in place, so arguments stay valid. */
+  private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+  private partial: PartialArray | null = null;
+  /** A line being waited for: its offset from the request's start, and how far it was searched. */
+  private lineFrom = -1;
+  private lineScanned = 0;
+  /** Parsing again is pointless until this many bytes from the request's start are held. */
   private need = 1;
   private failure: string | null = null;
   /** Wire bytes of the request `next()` returned last. */
@@ -52,126 +67,148 @@ export class RespParser {
   }
 
   get bufferedBytes(): number {
-    return this.buf.length - this.pos + this.pendingBytes;
+    return this.end - this.start;
   }
 
   push(chunk: Uint8Array): void {
     if (this.failure !== null || chunk.length === 0) return;
-    this.pending.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.pendingBytes += chunk.length;
+    const held = this.end - this.start;
+    if (held === 0 && this.buf.length - this.end < chunk.length) {
+      // Nothing held: take the chunk as it is (the common case, no copy).
+      this.buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      this.start = 0;
+      this.end = chunk.length;
+      return;
+    }
+    if (this.buf.length - this.end < chunk.length) {
+      const room = Buffer.allocUnsafe(Math.max(MIN_ROOM, 2 * (held + chunk.length)));
+      this.buf.copy(room, 0, this.start, this.end);
+      this.buf = room;
+      this.start = 0;
+      this.end = held;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
   }
 
-  /** The next complete request's arguments, or null (more bytes needed, or `error` set). */
+  /** The next complete request's arguments, or null (more bytes needed, or `error` set). Never throws. */
   next(): Buffer[] | null {
-    while (this.failure === null && this.bufferedBytes >= this.need) {
-      if (this.pending.length > 0) this.consolidate();
-      const start = this.pos;
+    while (this.failure === null && this.end - this.start >= this.need) {
       let step: Step;
       try {
-        step = this.buf[start] === STAR ? this.multibulk(start) : this.inline(start);
+        step = this.buf[this.start] === STAR ? this.multibulk() : this.inline();
       } catch (err) {
         // Unreachable by design; a parser bug must still not take the server down.
-        step = { error: `Protocol error: ${err instanceof Error ? err.message : 'parser failure'}` };
-      }
-      if (step === 'incomplete') return null;
-      if (typeof step === 'object' && !Array.isArray(step)) {
-        this.fail(step.error);
+        this.fail(err instanceof Error ? err.message : 'parser failure');
         return null;
       }
-      this.lastRequestBytes = this.pos - start;
-      this.need = 1;
-      if (this.pos === this.buf.length) {
-        this.buf = EMPTY;
-        this.pos = 0;
-      }
-      if (step !== 'skip') return step;
+      if (step === INCOMPLETE) return null;
+      if (step !== null) return step;
     }
     return null;
   }
 
-  private fail(message: string): void {
-    this.failure = message;
-    this.buf = EMPTY;
-    this.pos = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
+  private fail(message: string): typeof INCOMPLETE {
+    this.failure = `Protocol error: ${message}`;
+    this.buf = Buffer.alloc(0);
+    this.start = this.end = 0;
+    this.partial = null;
+    return INCOMPLETE;
   }
 
-  private consolidate(): void {
-    const parts = this.pos < this.buf.length ? [this.buf.subarray(this.pos), ...this.pending] : this.pending;
-    this.buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-    this.pos = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
+  /** The request ends `bytes` after its start. */
+  private consumed(bytes: number): void {
+    this.lastRequestBytes = bytes;
+    this.start += bytes;
+    this.partial = null;
+    this.lineFrom = -1;
+    this.need = 1;
   }
 
-  /** Wait until `bytes` bytes from the request's start are buffered before trying again. */
-  private incomplete(bytes: number): 'incomplete' {
-    this.need = bytes;
-    return 'incomplete';
+  private incomplete(need: number): typeof INCOMPLETE {
+    this.need = need;
+    return INCOMPLETE;
   }
 
-  /** The position of the CR of the CRLF ending the line at `from`, 'incomplete', or an error. */
-  private lineEnd(start: number, from: number, tooBig: string): number | Step {
-    const cr = this.buf.indexOf(CR, from);
-    if (cr < 0 || cr - from > this.limits.maxInlineBytes) {
-      if (this.buf.length - from > this.limits.maxInlineBytes) return { error: `Protocol error: ${tooBig}` };
-      return this.incomplete(this.buf.length - start + 1);
-    }
-    if (cr + 1 >= this.buf.length) return this.incomplete(cr + 2 - start);
-    if (this.buf[cr + 1] !== LF) return { error: "Protocol error: expected '\\n' after '\\r'" };
-    return cr;
+  /**
+   * The offset (from the request's start) of the `term` byte ending the line at offset
+   * `from`, searching only bytes not searched before; -1 when it has not arrived.
+   */
+  private findLine(from: number, term: number): number {
+    const scanFrom = this.lineFrom === from ? this.lineScanned : from;
+    const at = this.buf.subarray(0, this.end).indexOf(term, this.start + scanFrom);
+    if (at >= 0) return at - this.start;
+    this.lineFrom = from;
+    this.lineScanned = this.end - this.start;
+    return -1;
   }
 
-  private multibulk(start: number): Step {
-    const { maxArrayElements, maxBulkBytes, maxRequestBytes } = this.limits;
-    const headEnd = this.lineEnd(start, start + 1, 'too big mbulk count string');
-    if (typeof headEnd !== 'number') return headEnd;
-    const count = decimal(this.buf, start + 1, headEnd);
-    if (Number.isNaN(count) || count > maxArrayElements) return { error: 'Protocol error: invalid multibulk length' };
-    let p = headEnd + 2;
-    if (count <= 0) {
-      this.pos = p; // redis-server runs nothing for `*0` and `*-1`
-      return 'skip';
-    }
-    const args: Buffer[] = [];
-    for (let i = 0; i < count; i++) {
-      if (p >= this.buf.length) return this.incomplete(p - start + 1);
-      const tag = this.buf[p] as number;
-      if (tag !== DOLLAR) return { error: `Protocol error: expected '$', got '${printable(tag)}'` };
-      const lenEnd = this.lineEnd(start, p + 1, 'too big bulk count string');
-      if (typeof lenEnd !== 'number') return lenEnd;
-      const len = decimal(this.buf, p + 1, lenEnd);
-      if (Number.isNaN(len) || len < 0 || len > maxBulkBytes) return { error: 'Protocol error: invalid bulk length' };
-      const dataStart = lenEnd + 2;
-      const end = dataStart + len + 2;
-      if (end - start + (i + 1) * ELEMENT_COST_BYTES > maxRequestBytes) {
-        return { error: `Protocol error: request over the ${maxRequestBytes}-byte limit` };
-      }
-      if (end > this.buf.length) return this.incomplete(end - start);
-      if (this.buf[end - 2] !== CR || this.buf[end - 1] !== LF) return { error: "Protocol error: expected '\\r\\n' after a bulk string" };
-      args.push(this.buf.subarray(dataStart, dataStart + len));
-      p = end;
-    }
-    this.pos = p;
-    return args;
-  }
-
-  private inline(start: number): Step {
+  /** A `*N` or `$N` header line at offset `from`: its value and the offset after its CRLF. */
+  private header(from: number, tooBig: string): { n: number; after: number } | typeof INCOMPLETE {
     const max = this.limits.maxInlineBytes;
-    const nl = this.buf.indexOf(LF, start);
+    const cr = this.findLine(from, CR);
+    if (cr < 0 || cr - from - 1 > max) {
+      if (this.end - this.start - from - 1 > max) return this.fail(tooBig);
+      return this.incomplete(this.end - this.start + 1);
+    }
+    if (this.start + cr + 1 >= this.end) return this.incomplete(cr + 2);
+    if (this.buf[this.start + cr + 1] !== LF) return this.fail("expected '\\n' after '\\r'");
+    return { n: decimal(this.buf, this.start + from + 1, this.start + cr), after: cr + 2 };
+  }
+
+  private overBudget(bytes: number, elements: number): boolean {
+    return bytes + elements * ELEMENT_COST_BYTES > this.limits.maxRequestBytes;
+  }
+
+  private multibulk(): Step {
+    const { maxArrayElements, maxBulkBytes, maxRequestBytes } = this.limits;
+    let req = this.partial;
+    if (req === null) {
+      const h = this.header(0, 'too big mbulk count string');
+      if (h === INCOMPLETE) return h;
+      if (Number.isNaN(h.n) || h.n > maxArrayElements) return this.fail('invalid multibulk length');
+      if (h.n <= 0) {
+        this.consumed(h.after); // redis-server runs nothing for `*0` and `*-1`
+        return null;
+      }
+      if (this.overBudget(h.after, 0)) return this.fail(`request over the ${maxRequestBytes}-byte limit`);
+      req = this.partial = { count: h.n, args: [], next: h.after };
+    }
+    const buf = this.buf;
+    while (req.args.length < req.count) {
+      const p = req.next;
+      if (this.start + p >= this.end) return this.incomplete(p + 1);
+      const tag = buf[this.start + p] as number;
+      if (tag !== DOLLAR) return this.fail(`expected '$', got '${printable(tag)}'`);
+      const h = this.header(p, 'too big bulk count string');
+      if (h === INCOMPLETE) return h;
+      if (Number.isNaN(h.n) || h.n < 0 || h.n > maxBulkBytes) return this.fail('invalid bulk length');
+      const end = h.after + h.n + 2;
+      if (this.overBudget(end, req.args.length + 1)) return this.fail(`request over the ${maxRequestBytes}-byte limit`);
+      if (this.start + end > this.end) return this.incomplete(end);
+      if (buf[this.start + end - 2] !== CR || buf[this.start + end - 1] !== LF) return this.fail("expected '\\r\\n' after a bulk string");
+      req.args.push(buf.subarray(this.start + h.after, this.start + h.after + h.n));
+      req.next = end;
+    }
+    this.consumed(req.next);
+    return req.args;
+  }
+
+  private inline(): Step {
+    const max = this.limits.maxInlineBytes;
+    const nl = this.findLine(0, LF);
     // The bound is on the line without its CRLF; a CR alone at the end may be the first half.
     if (nl < 0) {
-      if (this.buf.length - start > max + 1) return { error: 'Protocol error: too big inline request' };
-      return this.incomplete(this.buf.length - start + 1);
+      if (this.end - this.start > max + 1) return this.fail('too big inline request');
+      return this.incomplete(this.end - this.start + 1);
     }
-    const lineEnd = nl > start && this.buf[nl - 1] === CR ? nl - 1 : nl;
-    if (lineEnd - start > max) return { error: 'Protocol error: too big inline request' };
-    const args = splitInline(this.buf.subarray(start, lineEnd));
-    if (args === null) return { error: 'Protocol error: unbalanced quotes in request' };
-    if (args.length > this.limits.maxArrayElements) return { error: 'Protocol error: invalid multibulk length' };
-    this.pos = nl + 1;
-    return args.length === 0 ? 'skip' : args;
+    const lineEnd = nl > 0 && this.buf[this.start + nl - 1] === CR ? nl - 1 : nl;
+    if (lineEnd > max) return this.fail('too big inline request');
+    const args = splitInline(this.buf.subarray(this.start, this.start + lineEnd));
+    if (args === null) return this.fail('unbalanced quotes in request');
+    if (args.length > this.limits.maxArrayElements) return this.fail('invalid multibulk length');
+    this.consumed(nl + 1);
+    return args.length === 0 ? null : args;
   }
 }
 

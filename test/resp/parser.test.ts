@@ -126,4 +126,20 @@ describe('RespParser', () => {
     expect(p.next()?.length).toBe(3);
     expect(p.bufferedBytes).toBe(0);
   });
+
+  it('costs O(1) per byte when fed one byte at a time (a quadratic parser would not finish)', { timeout: 20_000 }, () => {
+    const many = req(...Array.from({ length: 20_000 }, (_, i) => String(i)));
+    const line = Buffer.from(`${'x '.repeat(32 * 1024 - 1)}\r\n`);
+    const p = new RespParser({ maxRequestBytes: 2 * 1024 * 1024 });
+    let got = 0;
+    for (const stream of [many, line]) {
+      for (let i = 0; i < stream.length; i++) {
+        p.push(stream.subarray(i, i + 1));
+        const r = p.next();
+        if (r) got += r.length;
+      }
+    }
+    expect(p.error).toBeNull();
+    expect(got).toBe(20_000 + 32 * 1024 - 1);
+  });
 });
