@@ -1,4 +1,4 @@
-// The commands clients send around their work: PING, ECHO, QUIT, SELECT, HELLO, CLIENT.
+// The commands clients send around their work: PING, ECHO, QUIT, SELECT, HELLO, CLIENT, CONFIG GET.
 import * as enc from './encoder.js';
 import { NOT_AN_INTEGER, unknownSubcommand, wrongArity } from './errors.js';
 import { REDIS_VERSION } from './info.js';
@@ -72,6 +72,25 @@ function client(args: Buffer[], ctx: Ctx): Buffer {
   }
 }
 
+/**
+ * CONFIG GET answers the two settings redis-benchmark reads before it starts; osps keeps
+ * no RDB snapshots (`save` is empty) and journals every write (`appendonly` is yes).
+ */
+const CONFIG: Record<string, string> = { save: '', appendonly: 'yes' };
+
+function config(args: Buffer[]): Buffer {
+  const sub = (args[1] as Buffer).toString('latin1');
+  if (sub.toUpperCase() !== 'GET') return unknownSubcommand(sub, 'CONFIG');
+  if (args.length < 3) return wrongArity('config|get');
+  const out: Buffer[] = [];
+  for (const a of args.slice(2)) {
+    const name = a.toString('latin1').toLowerCase();
+    const value = Object.hasOwn(CONFIG, name) ? CONFIG[name] : undefined;
+    if (value !== undefined) out.push(enc.bulk(name), enc.bulk(value));
+  }
+  return enc.array(out);
+}
+
 export const HANDSHAKE_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'ping', arity: -1, flags: ['fast'], keys: [0, 0, 0], group: 'connection', summary: 'Returns the server\'s liveliness response.',
@@ -106,5 +125,9 @@ export const HANDSHAKE_COMMANDS: readonly CommandSpec[] = [
   {
     name: 'client', arity: -2, flags: [], keys: [0, 0, 0], group: 'connection', summary: 'SETNAME, GETNAME, SETINFO, ID, INFO of this connection.',
     run: client,
+  },
+  {
+    name: 'config', arity: -2, flags: ['loading', 'stale'], keys: [0, 0, 0], group: 'server', summary: 'CONFIG GET of the settings benchmarks read (save, appendonly).',
+    run: config,
   },
 ];

@@ -89,7 +89,7 @@ describe.skipIf(!HAVE_CLI)('redis-cli against the RESP front door', () => {
     expect(await cli('--no-raw', 'HELLO', '3')).toBe('(error) NOPROTO unsupported protocol version\n');
     expect(await cli('--no-raw', 'FOO', 'bar')).toBe("(error) ERR unknown command 'FOO', with args beginning with: 'bar' \n");
     expect(await cli('INFO', 'replication')).toMatch(/# Replication\r?\nrole:master\r?\n/);
-    expect(Number(await cli('COMMAND', 'COUNT'))).toBe(17); // 16 built-ins and the service's one op
+    expect(Number(await cli('COMMAND', 'COUNT'))).toBe(18); // 17 built-ins and the service's one op
     expect(await cli('OSPS.CALL', 'ledger.balance', '{"account":"z"}')).toBe('{"account":"z","balance":5}\n');
   });
 

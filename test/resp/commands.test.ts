@@ -92,6 +92,8 @@ describe('RESP command table', () => {
     expect(await run('SELECT', '0')).toBe('+OK\r\n');
     expect(await run('SELECT', '1')).toBe('-ERR DB index is out of range\r\n');
     expect(await run('SELECT', 'x')).toBe('-ERR value is not an integer or out of range\r\n');
+    expect(await run('CONFIG', 'GET', 'save', 'APPENDONLY', 'maxmemory')).toBe('*4\r\n$4\r\nsave\r\n$0\r\n\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n');
+    expect(await run('CONFIG', 'SET', 'save', '')).toBe("-ERR unknown subcommand 'SET'. Try CONFIG HELP.\r\n");
     expect(await run('QUIT')).toBe('+OK\r\n');
     expect(session.closeAfterReply).toBe(true);
   });
@@ -99,7 +101,7 @@ describe('RESP command table', () => {
   it('describes its commands: COMMAND, COUNT, INFO, DOCS, LIST', async () => {
     const { run } = setup();
     const count = Number(/^:(\d+)/.exec(await run('COMMAND', 'COUNT'))?.[1]);
-    expect(count).toBe(16); // 6 handshakes, INFO, COMMAND, 7 key-value commands, OSPS.CALL
+    expect(count).toBe(17); // 6 handshakes, CONFIG, INFO, COMMAND, 7 key-value commands, OSPS.CALL
     expect(await run('COMMAND')).toMatch(new RegExp(`^\\*${count}\\r\\n`));
     expect(await run('COMMAND', 'INFO', 'get', 'nope')).toBe(
       '*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*1\r\n+@string\r\n*0\r\n*0\r\n*0\r\n*-1\r\n',

@@ -144,4 +144,24 @@ describe('RespServer', () => {
     expect(await again.listen('127.0.0.1', port)).toBe(port);
     await again.close();
   });
+
+  it('keeps serving everybody else while hostile clients send garbage', async () => {
+    const { server, connect } = await start(undefined, { limits: { maxInflightBytes: 4096 } });
+    let seed = 20261125;
+    const byte = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    const pieces = ['*', '$', '\r\n', '-1', '99999999999', '"', "'", 'PING', 'SET', 'GET', 'DEL', 'INCR', 'k', '0', '3'];
+    const hostile: RawClient[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = await connect();
+      let junk = '';
+      for (let j = 0; j < 200; j++) junk += byte() < 128 ? pieces[byte() % pieces.length] : String.fromCharCode(byte());
+      c.send(Buffer.from(junk, 'latin1'));
+      hostile.push(c);
+    }
+    const good = await connect();
+    good.send(cmd('SET', 'g', 'ok') + cmd('GET', 'g'));
+    await good.expect('+OK\r\n$2\r\nok\r\n');
+    for (const c of hostile) c.close();
+    await until('the hostile connections to be gone', () => server.connectionCount === 1);
+  });
 });
