@@ -41,6 +41,10 @@ function jsonReply(r: RespReply): Buffer {
   return r.ok ? enc.bulk(JSON.stringify(r.result ?? null)) : hostError(r.error.code, r.error.message);
 }
 
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export class CommandTable {
   private readonly builtins = new Map<string, CommandSpec>();
   private source: RespOps | null = null;
@@ -74,6 +78,7 @@ export class CommandTable {
   /** Runs one request; never throws, and a returned promise never rejects. */
   run(args: Buffer[], ctx: Ctx): Outcome {
     try {
+      this.refresh();
       const name = (args[0] as Buffer).toString('latin1').toLowerCase();
       const spec = this.lookup(name);
       if (!spec) return unknownCommand((args[0] as Buffer).toString('utf8'), args.slice(1));
@@ -92,7 +97,6 @@ export class CommandTable {
   }
 
   private lookup(name: string): CommandSpec | undefined {
-    this.refresh();
     const b = this.builtins.get(name);
     if (b && this.available(b)) return b;
     return b ? undefined : this.serviceOps.get(name);
@@ -103,14 +107,16 @@ export class CommandTable {
   }
 
   private hasOp(op: string): boolean {
-    this.refresh();
     return this.commands.has(op) || this.queries.has(op);
   }
 
+  /** Reads the service's op names once per request; rebuilds only when they changed. */
   private refresh(): void {
     const ops = this.backend.ops();
     if (ops === this.source) return;
+    const same = this.source !== null && sameNames(ops.commands, this.source.commands) && sameNames(ops.queries, this.source.queries);
     this.source = ops;
+    if (same) return;
     this.commands = new Set(ops.commands);
     this.queries = new Set(ops.queries);
     this.serviceOps = new Map();

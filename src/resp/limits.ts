@@ -1,5 +1,13 @@
 // The bounds of the RESP front door. osps parses RESP itself, so every byte a client can
 // make it hold is bounded here: one request, the requests in flight, the replies unread.
+//
+// Memory one connection can hold, at most (defaults in brackets):
+//   input     2 × (maxRequestBytes + one socket read)        parser storage grows by doubling [≈ 2.2 MiB]
+//   in flight maxInflightBytes + one request                 requests awaiting the host       [≈ 2.1 MiB]
+//   output    maxOutputBytes + one reply                     replies the client has not read  [≈ 9 MiB]
+// and the front door holds at most maxConnections of them [1000]; size maxConnections so
+// that they fit the memory budget and the open-file limit less the descriptors the
+// primary keeps for its standby.
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/limits.js';
 
 export interface RespParserLimits {

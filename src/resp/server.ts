@@ -10,10 +10,16 @@ import { CLOSE_GRACE_MS, type RespServerLimits, serverLimits } from './limits.js
 
 const MAX_CLIENTS = enc.error('ERR max number of clients reached');
 
+export type RespServerEvent =
+  | { kind: 'closed'; reason: CloseReason; remote: string }
+  | { kind: 'refused'; remote: string }
+  /** accept() failed (EMFILE: out of descriptors); libuv drops that connection and goes on. */
+  | { kind: 'accept-error'; code: string };
+
 export interface RespServerOptions {
   limits?: Partial<RespServerLimits>;
   /** Told when a connection closes for a reason worth logging (protocol error, output limit, over the cap). */
-  onEvent?: (event: { kind: 'closed'; reason: CloseReason; remote: string } | { kind: 'refused'; remote: string }) => void;
+  onEvent?: (event: RespServerEvent) => void;
 }
 
 export class RespServer {
@@ -21,6 +27,8 @@ export class RespServer {
   private readonly server: net.Server;
   private readonly table: CommandTable;
   private readonly connections = new Set<RespConnection>();
+  /** Sockets over the cap, being told so. */
+  private readonly refused = new Set<net.Socket>();
   private nextClientId = 1;
 
   constructor(
@@ -39,7 +47,7 @@ export class RespServer {
       this.server.once('error', onError);
       this.server.listen({ host, port, exclusive: true }, () => {
         this.server.off('error', onError);
-        this.server.on('error', () => {}); // after listening, accept errors (EMFILE) are transient
+        this.server.on('error', (err: NodeJS.ErrnoException) => this.opts.onEvent?.({ kind: 'accept-error', code: err.code ?? err.message }));
         resolve((this.server.address() as net.AddressInfo).port);
       });
     });
@@ -52,6 +60,7 @@ export class RespServer {
   /** Stops accepting, closes every connection, resolves once the port is released. */
   close(): Promise<void> {
     for (const c of this.connections) c.destroy('server');
+    for (const s of this.refused) s.destroy();
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
@@ -63,6 +72,8 @@ export class RespServer {
     socket.on('error', () => {});
     if (this.connections.size >= this.limits.maxConnections) {
       this.opts.onEvent?.({ kind: 'refused', remote });
+      this.refused.add(socket);
+      socket.on('close', () => this.refused.delete(socket));
       socket.end(MAX_CLIENTS, () => socket.destroy());
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
