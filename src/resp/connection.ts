@@ -64,7 +64,7 @@ export class RespConnection {
     while (!this.closing && this.inflightCost < this.limits.maxInflightBytes && !this.socket.writableNeedDrain) {
       const args = this.parser.next();
       if (args === null) break;
-      this.dispatch(args, this.parser.lastRequestBytes + REQUEST_COST_BYTES);
+      this.dispatch(args, this.parser.lastRequestBytes + REQUEST_COST_BYTES * args.length);
     }
     if (!this.closing && this.parser.error !== null) {
       this.enqueue(enc.error(`ERR ${this.parser.error}`));

@@ -24,15 +24,15 @@ export interface RespParserLimits {
 export interface RespServerLimits extends RespParserLimits {
   /** Connections served at once; one more is answered `max number of clients reached` and closed. */
   maxConnections: number;
-  /** Cost (wire bytes + REQUEST_COST_BYTES each) of one connection's requests awaiting an answer; past it, reading pauses. */
+  /** Cost (wire bytes + REQUEST_COST_BYTES per argument) of one connection's requests awaiting an answer; past it, reading pauses. */
   maxInflightBytes: number;
   /** Reply bytes a connection may leave unread; past it, the client is disconnected (Redis's client-output-buffer-limit). */
   maxOutputBytes: number;
 }
 
-/** What one parsed argument costs beyond its bytes (the objects that hold it). */
-export const ELEMENT_COST_BYTES = 16;
-/** What one request awaiting its answer costs beyond its bytes (its promise and slot). */
+/** What one parsed argument costs beyond its bytes (the objects that hold it): a request holds ~16 000 at most by default. */
+export const ELEMENT_COST_BYTES = 64;
+/** What each argument of a request awaiting its answer costs beyond its bytes (a multi-key command makes one call per key). */
 export const REQUEST_COST_BYTES = 256;
 
 export const PROTO_INLINE_MAX_BYTES = 64 * 1024;
