@@ -26,6 +26,7 @@ export class RespConnection {
   private closing = false;
   private closed = false;
   private corked = false;
+  private ending = false;
   reason: CloseReason = 'end';
 
   constructor(
@@ -61,6 +62,7 @@ export class RespConnection {
 
   /** Reads and runs requests while the budgets allow, then pauses or resumes reading. */
   private pump(): void {
+    if (this.closed) return; // a gone client's pipelined requests are not run
     while (!this.closing && this.inflightCost < this.limits.maxInflightBytes && !this.socket.writableNeedDrain) {
       const args = this.parser.next();
       if (args === null) break;
@@ -117,7 +119,8 @@ export class RespConnection {
       this.slots.splice(0, this.head);
       this.head = 0;
     }
-    if (this.closing && this.head === this.slots.length && !this.closed) {
+    if (this.closing && !this.ending && this.head === this.slots.length && !this.closed) {
+      this.ending = true;
       const reason = this.reason;
       this.socket.end(() => this.destroy(reason));
       setTimeout(() => this.destroy(reason), CLOSE_GRACE_MS).unref();

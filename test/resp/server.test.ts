@@ -164,4 +164,24 @@ describe('RespServer', () => {
     for (const c of hostile) c.close();
     await until('the hostile connections to be gone', () => server.connectionCount === 1);
   });
+
+  it('runs none of the requests a client left unread when it goes away', async () => {
+    const { server, backend, connect } = await start(undefined, { limits: { maxInflightBytes: 2000 } });
+    let release = (): void => {};
+    backend.gate = new Promise((r) => (release = r));
+    const c = await connect();
+    c.send(cmd('SET', 'k', 'v').repeat(50));
+    await until('the first calls', () => backend.pending >= 1);
+    const started = backend.ids.length;
+    c.close();
+    await until('the connection to be gone', () => server.connectionCount === 0);
+    backend.gate = null;
+    release();
+    await until('the calls in flight to finish', () => backend.pending === 0);
+    const probe = await connect();
+    probe.send('PING\r\n');
+    await probe.expect('+PONG\r\n');
+    expect(backend.ids.length).toBe(started);
+    expect(started).toBeLessThan(50);
+  });
 });
