@@ -77,6 +77,31 @@ describe('ioredis against the RESP front door', () => {
   });
 });
 
+describe('ioredis when the front door moves to a new server on the same address, as after a failover', () => {
+  it('reconnects by itself and runs the commands it queued meanwhile', async () => {
+    const shared = new FakeBackend();
+    let first: RespServer | null = new RespServer(shared);
+    const p = await first.listen('127.0.0.1', 0);
+    const redis = new Redis({ host: '127.0.0.1', port: p, lazyConnect: true, retryStrategy: () => 20 });
+    let second: RespServer | null = null;
+    try {
+      await redis.connect();
+      expect(await redis.incr('fo:n')).toBe(1);
+      await first.close();
+      first = null;
+      const pending = redis.incr('fo:n'); // queued while no server answers
+      second = new RespServer(shared);
+      await second.listen('127.0.0.1', p);
+      expect(await pending).toBe(2);
+      expect(await redis.get('fo:n')).toBe('2');
+    } finally {
+      redis.disconnect();
+      await first?.close();
+      await second?.close();
+    }
+  });
+});
+
 describe.skipIf(!HAVE_CLI)('redis-cli against the RESP front door', () => {
   const cli = async (...args: string[]): Promise<string> => (await run(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), ...args])).stdout;
 
