@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
+import { CommandTable } from '../../src/resp/commands.js';
 import type { RespParserLimits } from '../../src/resp/limits.js';
 import { RespParser } from '../../src/resp/parser.js';
+import { FakeBackend } from '../resp/fake-backend.js';
 import { budget, fuzz, mutated, randomBytes } from './harness.js';
 
 function chunksOf(stream: Buffer, cuts: number[]): Buffer[] {
@@ -86,5 +88,25 @@ describe('RespParser under fuzzing', () => {
       assert.equal(error, null);
       assert.deepStrictEqual(reqs, rs.map((r) => r.map((a) => Buffer.from(a))));
     });
+  });
+
+  it('answers any argument vector with one well-formed reply, synchronously or by a promise that resolves', async () => {
+    const table = new CommandTable(new FakeBackend({ queries: { 'svc.q': (a) => a } }));
+    const ctx = table.context({ id: 1, name: null, closeAfterReply: false });
+    const names = ['GET', 'set', 'DEL', 'exists', 'INCR', 'incrby', 'MGET', 'PING', 'ECHO', 'INFO', 'HELLO', 'CLIENT', 'SELECT', 'COMMAND', 'CONFIG', 'OSPS.CALL', 'svc.q', 'QUIT', 'nope'];
+    const arg = fc.oneof(fc.constantFrom('k', '', '0', '-1', '2', '9007199254740993', 'EX', 'GET', 'SETNAME', 'DOCS', '{"a":1}', 'null', 'svc.q', 'info'), fc.string({ maxLength: 12 }), fc.uint8Array({ maxLength: 12 }).map((u) => Buffer.from(u).toString('latin1')));
+    const vector = fc.tuple(fc.constantFrom(...names), fc.array(arg, { maxLength: 5 })).map(([n, as]) => [n, ...as].map((a) => Buffer.from(a, 'latin1')));
+    const pending: Promise<void>[] = [];
+    fuzz('RespCommandTable', vector, budget(1000, 50_000), (args) => {
+      const out = table.run(args, ctx);
+      const check = (b: Buffer): void => {
+        assert.ok(Buffer.isBuffer(b) && b.length >= 3);
+        assert.ok('+-:$*'.includes(String.fromCharCode(b[0] as number)));
+        assert.equal(b.subarray(-2).toString(), '\r\n');
+      };
+      if (out instanceof Promise) pending.push(out.then(check));
+      else check(out);
+    });
+    await Promise.all(pending);
   });
 });
