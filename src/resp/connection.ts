@@ -110,12 +110,16 @@ export class RespConnection {
   /** Writes the answered replies at the head of the queue. */
   private flush(): void {
     while (this.head < this.slots.length) {
-      const slot = this.slots[this.head] as Slot;
-      if (slot.reply === null) break;
-      this.write(slot.reply);
+      const reply = (this.slots[this.head] as Slot).reply;
+      if (reply === null) break;
       this.head++;
+      this.write(reply);
+      if (this.closed) return;
     }
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
+    if (this.head === this.slots.length) {
+      this.slots.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.slots.length) {
       this.slots.splice(0, this.head);
       this.head = 0;
     }
