@@ -2,7 +2,7 @@
 // nothing of the host: the primary passes an object with these four members.
 import type { Role } from '../protocol/control.js';
 import type { Standby } from '../protocol/standby.js';
-import type { Json } from '../protocol/wire.js';
+import type { Json, Reply } from '../protocol/wire.js';
 
 /** One op call. `id` is fresh for every call: RESP carries no request id. */
 export interface RespRequest {
@@ -13,6 +13,10 @@ export interface RespRequest {
 
 /** A reply of PROTOCOL.md; the wire `Reply` (with its `id`) is one. */
 export type RespReply = { ok: true; result: Json } | { ok: false; error: { code: string; message: string } };
+
+type Assert<T extends true> = T;
+/** Checked by the compiler: a wire Reply is a RespReply, so the host answers with what it has. */
+export type WireReplyIsRespReply = Assert<Reply extends RespReply ? true : false>;
 
 export interface RespInfo {
   role: Role;
