@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** A full run generates at least this many inputs. */
 const MIN_INPUTS = 1_000_000;
+/** Decoders a full run must reach (the names their properties report under): one that reports nothing fails the run. */
+const DECODERS = ['FrameDecoder', 'RingReader', 'decodeControl', 'decodeLink', 'decodeRingPayload', 'parseRequest', 'shm header', 'RespParser', 'RespCommandTable'];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-fuzz-'));
 const report = path.join(dir, 'report.jsonl');
@@ -41,8 +43,10 @@ try {
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`  ${'total'.padEnd(20)} ${String(inputs).padStart(9)} inputs  ${failures} failures  (${secs} s)`);
+  const missing = DECODERS.filter((d) => !rows.has(d));
   if (vitest.status !== 0) console.log(`FAIL: vitest exited ${vitest.status ?? vitest.signal}`);
   else if (failures > 0) console.log('FAIL: a property failed');
+  else if (missing.length > 0) console.log(`FAIL: no inputs reached ${missing.join(', ')}`);
   else if (inputs < MIN_INPUTS) console.log(`FAIL: ${inputs} inputs, fewer than ${MIN_INPUTS}`);
   else status = 0;
 } finally {
