@@ -115,27 +115,26 @@ async function transport(address: NotifyAddress, socket: string, log: NotifyLog)
   }
   // Loaded here, not at the top: a launcher outside systemd never maps the native addon.
   const { createSocket } = await import('unix-dgram');
-  const sock = createSocket('unix_dgram');
-  sock.on('error', () => {}); // errors come back through the send callback
+  const path = address.path;
+  // A socket per datagram: an open unix-dgram socket polls for input and would keep the
+  // launcher's event loop alive, and a fresh one never holds on to a replaced socket file.
   const send = (buf: Buffer): string | null => {
     let result: string | null = null;
     try {
-      // unix-dgram calls back synchronously (its README), so `result` is set on return.
-      sock.send(buf, 0, buf.length, address.path, (err) => {
-        if (err) result = errnoName(err.code);
-      });
+      const sock = createSocket('unix_dgram');
+      sock.on('error', () => {}); // errors come back through the send callback
+      try {
+        // unix-dgram calls back synchronously (its README), so `result` is set on return.
+        sock.send(buf, 0, buf.length, path, (err) => {
+          if (err) result = errnoName(err.code);
+        });
+      } finally {
+        sock.close();
+      }
     } catch (err) {
       result = err instanceof Error ? err.message : String(err);
     }
     return result;
   };
-  return Object.assign(send, {
-    close: () => {
-      try {
-        sock.close();
-      } catch {
-        // already closed
-      }
-    },
-  });
+  return Object.assign(send, { close: () => {} });
 }
