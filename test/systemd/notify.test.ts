@@ -4,28 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createSocket } from 'unix-dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakeSystemd } from './fake-systemd.js';
 import { keepAliveMs, parseNotifySocket, withoutNotifyEnv } from '../../src/systemd/notify.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'notify-child.mjs');
 const DEADLINE_MS = 5000;
-
-/** A fake systemd: a unix datagram socket bound at a path, collecting what arrives. */
-function fakeSystemd(sockPath: string) {
-  const got: string[] = [];
-  const sock = createSocket('unix_dgram', (msg) => got.push(msg.toString()));
-  sock.bind(sockPath);
-  return {
-    got,
-    async waitFor(n: number): Promise<string[]> {
-      const deadline = Date.now() + DEADLINE_MS;
-      while (got.length < n && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-      return got;
-    },
-    close: () => sock.close(),
-  };
-}
 
 /** The fixture as a launcher under systemd: one command a line, each answered `done CMD`. */
 class Child {
