@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OspsError } from '../errors.js';
 import { runtimePaths } from '../runtime/paths.js';
 
 /** What an osps instance under systemd looks like; every field but name has a default. */
@@ -23,6 +24,8 @@ const DEFAULT_LIMIT_NOFILE = 65536;
 // Exit 2 is a usage/config error and 3 is "gave up" (restart intensity spent): restarting
 // either would only repeat it, and the second would undo invariant 6.
 const NO_RESTART_EXIT = '2 3';
+// The unit owns these: the dirs are systemd's, and a detached launcher is not the main PID.
+const OWNED_FLAGS = /^(-n|--name|--runtime-dir|--data-dir|-d|--detach)(=|$)/;
 
 export const LAUNCHER_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'launcher.js');
 
@@ -55,6 +58,8 @@ function underHome(p: string): boolean {
 
 export function renderUnit(opts: UnitOptions): string {
   const o = { scope: 'system' as const, node: process.execPath, launcher: LAUNCHER_JS, args: [], watchdogSec: DEFAULT_WATCHDOG_SEC, limitNofile: DEFAULT_LIMIT_NOFILE, ...opts };
+  const owned = o.args.find((a) => OWNED_FLAGS.test(a));
+  if (owned !== undefined) throw new OspsError('USAGE', `${owned} is set by the unit itself; leave it out of the start flags`);
   const { runtimeDir, dataDir } = unitDirs(o);
   // Refuses a bad name or a socket path over the unix limit now, not at the first start.
   runtimePaths(o.name, runtimeDir.replace('%t', '/run/user/00000'));

@@ -113,8 +113,11 @@ describe('renderUnit', () => {
     expect(quoteArg('say "hi"')).toBe('"say \\"hi\\""');
   });
 
-  it('refuses a bad instance name', () => {
+  it('refuses a bad instance name, and start flags the unit sets itself', () => {
     expect(() => renderUnit({ name: '../etc' })).toThrow(/invalid instance name/);
+    for (const flag of ['--runtime-dir', '--data-dir=/srv', '--detach', '-n']) {
+      expect(() => renderUnit({ name: 'unit-x', args: [flag, 'x'] })).toThrow(/set by the unit itself/);
+    }
   });
 
   it('passes systemd-analyze verify where systemd is installed', (ctx) => {
