@@ -10,10 +10,11 @@ interface UnitCommandOpts {
 }
 
 /** The three commands that install the unit, and how an operator's CLI reaches the instance. */
-export function installInstructions(o: Pick<UnitOptions, 'name' | 'scope' | 'user'>, launcher = LAUNCHER_JS): string {
+export function installInstructions(o: Pick<UnitOptions, 'name' | 'scope' | 'user' | 'args'>, launcher = LAUNCHER_JS): string {
   const file = unitFileName(o.name);
   const osps = `${process.execPath} ${path.resolve(launcher)}`;
-  const flags = o.scope === 'user' ? ' --scope user' : o.user ? ` --user ${o.user}` : '';
+  const startFlags = o.args?.length ? ` -- ${o.args.join(' ')}` : '';
+  const flags = `${o.scope === 'user' ? ' --scope user' : o.user ? ` --user ${o.user}` : ''}${startFlags}`;
   if (o.scope === 'user') {
     const runtimeDir = `"$XDG_RUNTIME_DIR/osps/${o.name}"`;
     return [

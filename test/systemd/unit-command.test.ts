@@ -19,7 +19,7 @@ describe('osps systemd-unit', () => {
     expect(execStart).toMatch(/launcher\.js start --name cmd-web --runtime-dir \/run\/osps\/cmd-web --data-dir \/var\/lib\/osps\/cmd-web --endpoint tcp:\/\/127\.0\.0\.1:7000$/);
     expect(r.stdout).toContain('\nWatchdogSec=20s\n');
     expect(r.stdout).toContain('\nUser=osps\n');
-    expect(r.stderr).toContain('systemd-unit --name cmd-web --user osps | sudo tee /etc/systemd/system/osps-cmd-web.service');
+    expect(r.stderr).toContain('systemd-unit --name cmd-web --user osps -- --endpoint tcp://127.0.0.1:7000 | sudo tee /etc/systemd/system/osps-cmd-web.service');
     expect(r.stderr).toContain('sudo systemctl daemon-reload');
     expect(r.stderr).toContain('sudo systemctl enable --now osps-cmd-web.service');
   });
