@@ -19,6 +19,8 @@ export class ClientEndpoint {
     maxFrameBytes: number,
     private readonly onRequest: (frame: Buffer, respond: Respond) => void,
     private readonly canReply: () => boolean,
+    /** The socket failed while open: this primary can no longer serve. */
+    private readonly onFailure: (err: Error) => void,
   ) {
     // Beyond 4× the frame limit the peer is hostile: zeromq drops the connection instead of
     // buffering it; between 1× and 4× it still gets a TOO_LARGE reply.
@@ -44,11 +46,12 @@ export class ClientEndpoint {
     void this.receiveLoop();
   }
 
+  /** Never rejects: a failure of the open socket is reported, not left unhandled. */
   private async receiveLoop(): Promise<void> {
     try {
       for await (const frames of this.socket) this.dispatch(frames);
     } catch (err) {
-      if (!this.closed) throw err;
+      if (!this.closed) this.onFailure(err as Error);
     }
   }
 

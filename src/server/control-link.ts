@@ -20,6 +20,8 @@ export class ControlLink {
     private readonly onMessage: (m: WatchdogToServer) => void,
     orphanTimeoutMs: number,
     onOrphaned: () => void,
+    /** The socket failed while open: the watchdog can no longer reach us. */
+    private readonly onFailure: (err: Error) => void,
   ) {
     this.socket = new zmq.Dealer({ routingId: token, linger: 200, reconnectInterval: 50, reconnectMaxInterval: 200 });
     this.socket.connect(endpoint);
@@ -34,6 +36,7 @@ export class ControlLink {
     this.out.send([encodeControl(m)]);
   }
 
+  /** Never rejects: a failure of the open socket is reported, not left unhandled. */
   private async receiveLoop(): Promise<void> {
     try {
       for await (const [frame] of this.socket) {
@@ -43,7 +46,7 @@ export class ControlLink {
         this.onMessage(m);
       }
     } catch (err) {
-      if (!this.closed) throw err;
+      if (!this.closed) this.onFailure(err as Error);
     }
   }
 

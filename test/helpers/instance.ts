@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Client } from '../../src/client/client.js';
 import { parseEventLine } from '../../src/chaos/tree.js';
-import { isAlive } from '../../src/runtime/proc.js';
+import { isAlive as processAlive } from '../../src/runtime/proc.js';
 import { freePort } from '../../src/net/free-port.js';
 import { runtimePaths, type RuntimePaths } from '../../src/runtime/paths.js';
 
@@ -35,7 +35,7 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
 
 /** Alive and not a zombie (orphans re-parented to a pid 1 that never reaps stay zombies). */
 export function isAlive(pid: number): boolean {
-  return isAlive(pid);
+  return processAlive(pid);
 }
 
 /** A foreground event line as a flat record (`HH:MM:SS.mmm event k=v k=v`). */
