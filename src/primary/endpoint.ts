@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
 import { encodeReply, errorReply, type Reply } from '../protocol/wire.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,10 +47,19 @@ export class ClientEndpoint {
     void this.receiveLoop();
   }
 
-  /** Never rejects: a failure of the open socket is reported, not left unhandled. */
+  /**
+   * Never rejects: a request whose handling throws is logged and the loop goes on; a failure
+   * of the open socket itself is reported, not left as an unhandled rejection.
+   */
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const frames of this.socket) this.dispatch(frames);
+      for await (const frames of this.socket) {
+        try {
+          this.dispatch(frames);
+        } catch (err) {
+          logLine('primary', 'internal-error', { error: (err as Error).stack ?? String(err) });
+        }
+      }
     } catch (err) {
       if (!this.closed) this.onFailure(err as Error);
     }

@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
 import { decodeControl, encodeControl, type ServerToWatchdog, type WatchdogToServer } from '../protocol/control.js';
 
@@ -36,14 +37,21 @@ export class ControlLink {
     this.out.send([encodeControl(m)]);
   }
 
-  /** Never rejects: a failure of the open socket is reported, not left unhandled. */
+  /**
+   * Never rejects: a message whose handling throws is logged and the loop goes on; a failure
+   * of the open socket itself is reported, not left as an unhandled rejection.
+   */
   private async receiveLoop(): Promise<void> {
     try {
       for await (const [frame] of this.socket) {
         const m = frame ? decodeControl<WatchdogToServer>(frame) : null;
         if (!m) continue;
         if (m.t === 'ping') this.lastPingAt = Date.now();
-        this.onMessage(m);
+        try {
+          this.onMessage(m);
+        } catch (err) {
+          logLine('server', 'internal-error', { message: m.t, error: (err as Error).stack ?? String(err) });
+        }
       }
     } catch (err) {
       if (!this.closed) this.onFailure(err as Error);
