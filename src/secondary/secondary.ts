@@ -1,12 +1,12 @@
 import type { Config } from '../config.js';
 import { RingCorruptError } from '../errors.js';
 import type { ServiceHost } from '../host/host.js';
-import { SnapshotRestorer } from '../host/snapshot.js';
 import { FifoReader, FifoWriter } from '../ipc/fifo.js';
 import { RingReader, type ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import { decodeLink, decodeRingPayload, encodeLink } from '../protocol/replication.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import { SnapshotReceiver } from './snapshot-receiver.js';
 
 // How often the standby checks that its FIFOs are still the ones at their paths, and the shm header.
 const LINK_CHECK_MS = 100;
@@ -34,10 +34,7 @@ export class Secondary {
   private reader: RingReader | null = null;
   /** Epoch of the primary we pair with; entries of any other epoch are rejected. */
   private readonly pairEpoch: number;
-  /** The snapshot being received: its parts, and the chunks of the part under way. */
-  private restorer: SnapshotRestorer | null = new SnapshotRestorer();
-  private chunks: Uint8Array[] = [];
-  private nextChunk = 0;
+  private readonly snapshot = new SnapshotReceiver();
   private drainScheduled = false;
   synced = false;
   private primaryGone = false;
@@ -126,21 +123,7 @@ export class Secondary {
       this.d.host.apply(p.entry);
       return;
     }
-    const restorer = this.restorer;
-    if (!restorer || p.index !== this.nextChunk) throw new Error(`snapshot chunk ${p.index} out of order`);
-    this.nextChunk++;
-    // The bytes are in the ring, which the primary reuses once we release them: copy.
-    if (!p.endOfPart) {
-      this.chunks.push(Buffer.from(p.bytes));
-      return;
-    }
-    this.chunks.push(p.bytes);
-    const part = Buffer.concat(this.chunks);
-    this.chunks = [];
-    restorer.feed(part);
-    if (p.last) {
-      restorer.finish(this.d.host);
-      this.restorer = null;
+    if (this.snapshot.accept(p, this.d.host)) {
       this.synced = true;
       this.d.onSynced(this.d.host.seq);
     }
