@@ -5,7 +5,7 @@ import { openSnapshot } from '../host/snapshot.js';
 import { logLine } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { closeQuietly, fdatasync, open, syncDir, writeAllSync } from './files.js';
-import { encodeRecord } from './records.js';
+import { recordHeader } from './records.js';
 
 // Compact once the entries since the last checkpoint outweigh it (and at least this much).
 const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
@@ -71,11 +71,11 @@ export class Journal {
 
   /** Records an entry just applied, in the bytes the ring carries it (`encodeEntry`). */
   append(seq: number, entry: Buffer): void {
-    const rec = encodeRecord(entry);
-    if (this.fd !== null) this.pending.push(rec);
-    this.checkpoint?.records.push(rec);
+    const head = recordHeader(entry);
+    if (this.fd !== null) this.pending.push(head, entry);
+    this.checkpoint?.records.push(head, entry);
     this.appendedSeq = seq;
-    this.bytesSinceCheckpoint += rec.length;
+    this.bytesSinceCheckpoint += head.length + entry.length;
   }
 
   /**
@@ -86,7 +86,7 @@ export class Journal {
   write(): void {
     if (this.fd !== null && this.pending.length > 0) {
       try {
-        writeAllSync(this.fd, this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending));
+        writeAllSync(this.fd, Buffer.concat(this.pending));
         this.writtenSeq = this.appendedSeq;
       } catch (err) {
         this.broken(err as Error);

@@ -25,6 +25,14 @@ export function encodeRecord(payload: Uint8Array, tag?: number): Buffer {
   return out;
 }
 
+/** The header of a record whose payload is `payload` as it is (written after it, not copied). */
+export function recordHeader(payload: Uint8Array): Buffer {
+  const h = Buffer.allocUnsafe(RECORD_HEADER);
+  h.writeUInt32LE(payload.length, 0);
+  h.writeUInt32LE(crc32(payload), 4);
+  return h;
+}
+
 export interface RecordAt {
   offset: number;
   body: Buffer;
