@@ -53,6 +53,13 @@ describe('journal replay', () => {
     expect(logged.join('')).toMatch(/journal-tail-cut .*offset=\d+ bytes=\d+/);
   });
 
+  it('a zero-filled tail (a power cut after the file grew) is a torn tail too', async () => {
+    const { states } = await journalOf(10, 5);
+    fs.appendFileSync(file, Buffer.alloc(4096));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(state(replay())).toEqual(states[5]);
+  });
+
   it('a flipped byte with valid records after it refuses the replay and leaves the file as it was', async () => {
     await journalOf(200, 200);
     const before = fs.readFileSync(file);
