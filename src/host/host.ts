@@ -78,9 +78,17 @@ export class ServiceHost<S = unknown> {
     if (this.holds > 0) throw new Error('a command was applied while a snapshot was being taken');
     if (e.seq !== this.seq + 1) throw new Error(`log gap: expected seq ${this.seq + 1}, got ${e.seq}`);
     const handler = Object.hasOwn(this.def.commands, e.op) ? this.def.commands[e.op] : undefined;
-    const computed = handler
-      ? invoke(e.id, () => handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq)))
-      : errorReply(e.id, 'UNKNOWN_OP', `unknown command '${e.op.slice(0, 64)}'`);
+    let computed: Reply;
+    if (!handler) {
+      computed = errorReply(e.id, 'UNKNOWN_OP', `unknown command '${e.op.slice(0, 64)}'`);
+    } else {
+      // Called here rather than through invoke(): no closure per command on the write path.
+      try {
+        computed = answer(e.id, handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq)));
+      } catch (err) {
+        computed = thrown(e.id, err);
+      }
+    }
     const reply = recorded ?? computed;
     this.seq = e.seq;
     if (e.at > this.now) this.now = e.at;
@@ -139,12 +147,14 @@ export class ServiceHost<S = unknown> {
 }
 
 function invoke(id: string, call: () => Json | undefined | void): Reply {
-  let result: unknown;
   try {
-    result = call();
+    return answer(id, call());
   } catch (err) {
     return thrown(id, err);
   }
+}
+
+function answer(id: string, result: unknown): Reply {
   if (typeof (result as { then?: unknown } | null)?.then === 'function') {
     logLine('host', 'service-error', { id, error: 'a handler returned a Promise; handlers are synchronous' });
     return errorReply(id, 'SERVICE_ERROR', 'the service returned a Promise; handlers must be synchronous');
