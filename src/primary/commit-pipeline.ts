@@ -30,12 +30,14 @@ interface InFlight {
   waiters: Waiter[];
 }
 
-/** A command waiting to be applied; its entry is made once, when it first reaches the head. */
-interface Queued {
-  cmd: Command;
+/**
+ * A command waiting to be applied, and its entry: `seq`, `at` and the encoded `payload` are
+ * set once, when it first reaches the head. One object per command: the write path is
+ * bounded by allocation as much as by anything else.
+ */
+interface Queued extends Entry {
   argsJson: string;
   waiters: Waiter[];
-  entry: Entry | null;
   payload: Buffer | null;
 }
 
@@ -119,7 +121,7 @@ export class CommitPipeline {
       if (done) return resolve('reply' in done ? done.reply : reused(cmd.id));
       const queued = this.queuedById.get(cmd.id);
       if (queued) {
-        if (queued.cmd.digest !== cmd.digest) return resolve(reused(cmd.id));
+        if (queued.digest !== cmd.digest) return resolve(reused(cmd.id));
         queued.waiters.push(waiter);
         return;
       }
@@ -127,7 +129,7 @@ export class CommitPipeline {
         resolve(errorReply(cmd.id, 'UNAVAILABLE', 'too many writes queued; retry with the same id'));
         return;
       }
-      const q: Queued = { cmd, argsJson, waiters: [waiter], entry: null, payload: null };
+      const q: Queued = { id: cmd.id, op: cmd.op, args: cmd.args, digest: cmd.digest, seq: 0, at: 0, argsJson, waiters: [waiter], payload: null };
       this.queue.push(q);
       this.queuedById.set(cmd.id, q);
       this.schedulePump();
@@ -277,13 +279,12 @@ export class CommitPipeline {
       // A journal checkpoint is pulling its parts: commands wait for its release.
       if (this.queue.length === 0 || this.d.host.held) break;
       const q = this.queue[0] as Queued;
-      if (!q.entry) {
-        const c = q.cmd;
-        // Spelled out: an object spread here cost more than the rest of the loop.
-        q.entry = { id: c.id, op: c.op, args: c.args, digest: c.digest, seq: this.d.host.seq + 1, at: this.d.host.nextNow() };
-        q.payload = encodeEntry(q.entry, q.argsJson);
+      let payload = q.payload;
+      if (!payload) {
+        q.seq = this.d.host.seq + 1;
+        q.at = this.d.host.nextNow();
+        payload = q.payload = encodeEntry(q, q.argsJson);
       }
-      const payload = q.payload as Buffer;
       if (this.standby === 'absent') {
         this.dequeue();
         degraded.push(this.applyEntry(q, -1));
@@ -291,7 +292,7 @@ export class CommitPipeline {
       }
       if (payload.length > this.writer.maxPayload) {
         this.dequeue();
-        for (const w of q.waiters) w.resolve(errorReply(q.cmd.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        for (const w of q.waiters) w.resolve(errorReply(q.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
         continue;
       }
       if (!this.writer.tryAppend(payload, this.ringSeq + 1, this.d.epoch)) {
@@ -315,15 +316,14 @@ export class CommitPipeline {
 
   private dequeue(): void {
     const q = this.queue.shift();
-    if (q) this.queuedById.delete(q.cmd.id);
+    if (q) this.queuedById.delete(q.id);
   }
 
   private applyEntry(q: Queued, ringSeq: number): InFlight {
-    const entry = q.entry as Entry;
-    const reply = this.d.host.apply(entry);
-    this.d.journal.append(entry.seq, q.payload as Buffer);
-    const f: InFlight = { seq: entry.seq, ringSeq, digest: entry.digest, reply, waiters: q.waiters };
-    this.byId.set(entry.id, f);
+    const reply = this.d.host.apply(q);
+    this.d.journal.append(q.seq, q.payload as Buffer);
+    const f: InFlight = { seq: q.seq, ringSeq, digest: q.digest, reply, waiters: q.waiters };
+    this.byId.set(q.id, f);
     if (ringSeq >= 0) this.inflight.push(f);
     return f;
   }
@@ -406,11 +406,11 @@ export class CommitPipeline {
     const late = (ws: Waiter[]): Waiter[] => ws.filter((w) => w.deadline <= now);
     for (let i = 0; i < this.queue.length; i++) {
       const q = this.queue[i] as Queued;
-      for (const w of late(q.waiters)) w.resolve(errorReply(q.cmd.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
+      for (const w of late(q.waiters)) w.resolve(errorReply(q.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
       q.waiters = q.waiters.filter((w) => w.deadline > now);
       if (q.waiters.length === 0) {
         this.queue.splice(i--, 1);
-        this.queuedById.delete(q.cmd.id);
+        this.queuedById.delete(q.id);
       }
     }
     for (let i = this.inflightHead; i < this.inflight.length; i++) {
