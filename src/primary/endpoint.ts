@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
 import { encodeReply, errorReply, type Reply } from '../protocol/wire.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +20,8 @@ export class ClientEndpoint {
     maxFrameBytes: number,
     private readonly onRequest: (frame: Buffer, respond: Respond) => void,
     private readonly canReply: () => boolean,
+    /** The socket failed while open: this primary can no longer serve. */
+    private readonly onFailure: (err: Error) => void,
   ) {
     // Beyond 4× the frame limit the peer is hostile: zeromq drops the connection instead of
     // buffering it; between 1× and 4× it still gets a TOO_LARGE reply.
@@ -44,11 +47,21 @@ export class ClientEndpoint {
     void this.receiveLoop();
   }
 
+  /**
+   * Never rejects: a request whose handling throws is logged and the loop goes on; a failure
+   * of the open socket itself is reported, not left as an unhandled rejection.
+   */
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const frames of this.socket) this.dispatch(frames);
+      for await (const frames of this.socket) {
+        try {
+          this.dispatch(frames);
+        } catch (err) {
+          logLine('primary', 'internal-error', { error: (err as Error).stack ?? String(err) });
+        }
+      }
     } catch (err) {
-      if (!this.closed) throw err;
+      if (!this.closed) this.onFailure(err as Error);
     }
   }
 

@@ -1,62 +1,67 @@
 import type { Config } from '../config.js';
+import { requestDigest } from '../host/digest.js';
+import type { ServiceHost } from '../host/host.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
+import { Journal } from '../journal/journal.js';
 import { logLine } from '../log.js';
-import { errorReply, isWrite, parseRequest, type Reply, type Request } from '../protocol/wire.js';
-import type { RuntimePaths } from '../runtime/paths.js';
 import type { Standby } from '../protocol/standby.js';
-import type { KvStore } from '../store/kv-store.js';
+import { errorReply, kvArgs, parseRequest, type Reply, type Request } from '../protocol/wire.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import { CommitPipeline } from './commit-pipeline.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
-import { Journal } from './journal.js';
-import { Replicator } from './replicator.js';
 
 export interface PrimaryDeps {
   cfg: Config;
   paths: RuntimePaths;
   ring: ShmRing;
-  store: KvStore;
+  host: ServiceHost<unknown>;
   epoch: number;
   journalFile: string;
   onStandby: (state: Standby, peerPid: number) => void;
   /** Called when the shm epoch moved past ours: we have been fenced. */
   onFenced: () => void;
+  /** The client endpoint failed: this process can no longer serve. */
+  onFailed: (reason: string) => void;
 }
 
-/** The serving role: validates requests, answers reads, and sends writes through the replicator. */
+/**
+ * The serving role, the front door: validates requests, turns them into service ops, sends
+ * commands through the commit pipeline and answers queries once what they could see is
+ * committed.
+ */
 export class Primary {
   private readonly endpoint: ClientEndpoint;
-  private readonly replicator: Replicator;
+  private readonly pipeline: CommitPipeline;
   private readonly journal: Journal;
 
   constructor(private readonly d: PrimaryDeps) {
-    this.journal = new Journal(d.journalFile, d.store);
-    this.replicator = new Replicator({
+    this.journal = new Journal(d.journalFile, d.host);
+    this.pipeline = new CommitPipeline({
       cfg: d.cfg,
       paths: d.paths,
       ring: d.ring,
-      store: d.store,
+      host: d.host,
       epoch: d.epoch,
       journal: this.journal,
       onStandby: d.onStandby,
     });
-    this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary());
+    this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary(), (err) =>
+      d.onFailed(`client endpoint failed: ${err.message}`),
+    );
   }
 
   get standby(): Standby {
-    return this.replicator.standby;
+    return this.pipeline.standby;
   }
 
   get commitSeq(): number {
-    return this.replicator.committedSeq;
-  }
-
-  get keys(): number {
-    return this.d.store.keys;
+    return this.pipeline.committedSeq;
   }
 
   /** Binds the client endpoint first: if it is taken, nothing else has been touched. */
   async start(bindRetryMs = 0): Promise<void> {
     await this.endpoint.bind(bindRetryMs);
-    this.replicator.start();
+    this.pipeline.start();
   }
 
   private stillPrimary(): boolean {
@@ -70,33 +75,44 @@ export class Primary {
     if (!parsed.ok) return respond(parsed.reply);
     const req = parsed.req;
     try {
-      if (isWrite(req.op)) {
-        this.replicator.submit(req).then(respond, (err: Error) => respond(internal(req, err)));
+      if (req.op === 'ping') return respond({ id: req.id, ok: true, result: 'pong' });
+      const host = this.d.host;
+      if (req.op === 'info') return this.afterCommit(req, respond, () => this.info(req));
+      // The wire's key-value ops carry their arguments at the top level (PROTOCOL.md).
+      const args = kvArgs(req);
+      if (host.isCommand(req.op)) {
+        const argsJson = JSON.stringify(args);
+        const cmd = { id: req.id, op: req.op, args, digest: requestDigest(req.op, argsJson) };
+        this.pipeline.submit(cmd, argsJson).then(respond, (err: Error) => respond(internal(req, err)));
         return;
       }
-      if (req.op === 'ping') return respond({ id: req.id, ok: true, result: 'pong' });
-      // Reads wait for in-flight writes to commit, so nothing read can be lost by a failover.
-      this.replicator.barrier().then(
-        () => respond(this.read(req)),
-        (err: Error) => respond(internal(req, err)),
-      );
+      if (host.isQuery(req.op)) return this.afterCommit(req, respond, () => host.query(req.op, args, req.id));
+      respond(errorReply(req.id, 'UNKNOWN_OP', `unknown op '${req.op}'`));
     } catch (err) {
       respond(internal(req, err as Error));
     }
   }
 
-  private read(req: Request): Reply {
-    if (req.op === 'get') return { id: req.id, ok: true, result: this.d.store.get(req.key as string) };
+  /** Reads wait for in-flight commands to commit, so nothing read can be lost by a failover. */
+  private afterCommit(req: Request, respond: Respond, answer: () => Reply): void {
+    this.pipeline.barrier().then(
+      () => respond(answer()),
+      (err: Error) => respond(internal(req, err)),
+    );
+  }
+
+  private info(req: Request): Reply {
     return {
       id: req.id,
       ok: true,
       result: {
         role: 'primary',
         epoch: this.d.epoch,
-        commitSeq: this.replicator.committedSeq,
-        keys: this.d.store.keys,
-        standby: this.replicator.standby,
+        commitSeq: this.pipeline.committedSeq,
+        keys: this.d.host.keys(),
+        standby: this.pipeline.standby,
         pid: process.pid,
+        service: { ...this.d.host.describe() },
       },
     };
   }
@@ -104,15 +120,15 @@ export class Primary {
   /** Graceful stop: stop taking requests, then sync the journal so a full restart keeps the data. */
   async stop(): Promise<void> {
     this.endpoint.close();
-    await this.replicator.barrier();
-    this.replicator.close();
+    await this.pipeline.barrier();
+    this.pipeline.close();
     await this.journal.close();
   }
 
   /** Crash-only close used when fenced: the successor owns the data (and the journal). */
   abort(): void {
     this.endpoint.close();
-    this.replicator.close();
+    this.pipeline.close();
     this.journal.abort();
   }
 }

@@ -8,6 +8,8 @@ export const EXIT = {
   ORPHANED: 68,
   LINK_FAILED: 69,
   INTERNAL: 70,
+  /** The journal is damaged beyond a torn tail; left untouched: `osps repair`, not a restart. */
+  JOURNAL_CORRUPT: 71,
 } as const;
 
 export function describeExit(code: number | null, signal: string | null): string {

@@ -1,15 +1,24 @@
 // Frames on the two FIFOs between the servers, and the payloads of ring entries.
 // p2s carries doorbells; s2p carries the standby's hello and its acks.
-import type { Reply, Request } from './wire.js';
+import type { Json } from './wire.js';
 
 /**
- * One piece of a snapshot streamed in parts (to a new standby, or into a journal checkpoint):
- * `begin` first, then the keys, then the dedup window oldest first.
+ * One command as the host replicates and journals it: what the service is asked to do,
+ * nothing of what the service is. `digest` fingerprints op and args, so a request id
+ * reused for different content is told apart from a retry.
  */
-export type SnapshotPart =
-  | { begin: { commitSeq: number } }
-  | { kv: [string, string][] }
-  | { dedup: [string, Reply][] };
+export interface Command {
+  id: string;
+  op: string;
+  args: Json;
+  digest: string;
+}
+
+/** A command with its place in the log and the time the primary gave it (`ctx.now`). */
+export interface Entry extends Command {
+  seq: number;
+  at: number;
+}
 
 export type LinkMessage =
   | { t: 'doorbell'; upTo: number }
@@ -48,55 +57,71 @@ export function decodeLink(b: Buffer): LinkMessage | null {
   return null;
 }
 
-/** Ring entry payloads: a write, or one part of a snapshot (the last one says so). */
+/**
+ * Ring entry payloads: an entry, or a chunk of a snapshot. A snapshot is a sequence of
+ * opaque parts (the host's encoding); each part travels as one or more chunks, so a part of
+ * any size fits a ring whatever the ids, replies or service state in it.
+ */
 export type RingPayload =
-  | { kind: 'write'; seq: number; req: Request }
-  | { kind: 'snapshot'; index: number; last: boolean; part: SnapshotPart };
+  | { kind: 'entry'; entry: Entry }
+  | { kind: 'snapshot'; index: number; endOfPart: boolean; last: boolean; bytes: Uint8Array };
 
-const WRITE = 0x57; // 'W'
+/** First byte of an entry payload; the journal stores entries with the same bytes. */
+export const ENTRY_TAG = 0x57; // 'W'
 const SNAP = 0x53; // 'S'
+const ENTRY_HEADER = 17;
+const SNAP_HEADER = 6;
+const END_OF_PART = 1;
+const LAST = 2;
 
-export function encodeWrite(seq: number, req: Request): Buffer {
-  const body = JSON.stringify(req);
-  const b = Buffer.allocUnsafe(9 + Buffer.byteLength(body));
-  b[0] = WRITE;
-  b.writeDoubleLE(seq, 1);
-  b.write(body, 9, 'utf8');
+/**
+ * `argsJson` is `JSON.stringify(args)` when the caller has it already (it digested it).
+ * The body is built by hand: one stringify of the arguments, not of a wrapper object.
+ */
+export function encodeEntry(e: Entry, argsJson = JSON.stringify(e.args)): Buffer {
+  const body = `{"i":${JSON.stringify(e.id)},"o":${JSON.stringify(e.op)},"d":${JSON.stringify(e.digest)},"a":${argsJson}}`;
+  const b = Buffer.allocUnsafe(ENTRY_HEADER + Buffer.byteLength(body));
+  b[0] = ENTRY_TAG;
+  b.writeDoubleLE(e.seq, 1);
+  b.writeDoubleLE(e.at, 9);
+  b.write(body, ENTRY_HEADER, 'utf8');
   return b;
 }
 
-export function encodeSnapshotPart(index: number, last: boolean, part: SnapshotPart): Buffer {
-  const body = JSON.stringify(part);
-  const b = Buffer.allocUnsafe(6 + Buffer.byteLength(body));
+/** Throws on anything malformed. */
+export function decodeEntry(b: Uint8Array): Entry {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.length < ENTRY_HEADER || buf[0] !== ENTRY_TAG) throw new Error('not an entry');
+  const seq = buf.readDoubleLE(1);
+  const at = buf.readDoubleLE(9);
+  const o = JSON.parse(buf.toString('utf8', ENTRY_HEADER)) as { i?: unknown; o?: unknown; d?: unknown; a?: Json };
+  if (!Number.isSafeInteger(seq) || !Number.isFinite(at) || typeof o.i !== 'string' || typeof o.o !== 'string' || typeof o.d !== 'string' || o.a === undefined) {
+    throw new Error('malformed entry');
+  }
+  return { seq, at, id: o.i, op: o.o, digest: o.d, args: o.a };
+}
+
+export function encodeSnapshotChunk(index: number, bytes: Uint8Array, endOfPart: boolean, last: boolean): Buffer {
+  const b = Buffer.allocUnsafe(SNAP_HEADER + bytes.length);
   b[0] = SNAP;
   b.writeUInt32LE(index, 1);
-  b[5] = last ? 1 : 0;
-  b.write(body, 6, 'utf8');
+  b[5] = (endOfPart ? END_OF_PART : 0) | (last ? LAST : 0);
+  b.set(bytes, SNAP_HEADER);
   return b;
 }
 
-/** Ring payloads of a snapshot, encoded one part at a time as the ring takes them. */
-export function* snapshotPayloads(parts: Iterator<SnapshotPart>): Generator<{ payload: Buffer; last: boolean }> {
-  let cur = parts.next();
-  for (let index = 0; !cur.done; index++) {
-    const next = parts.next();
-    const last = next.done === true;
-    yield { payload: encodeSnapshotPart(index, last, cur.value), last };
-    cur = next;
-  }
+/** Room for a part's bytes in a ring payload of `maxPayload` bytes. */
+export function snapshotChunkRoom(maxPayload: number): number {
+  return maxPayload - SNAP_HEADER;
 }
 
 /** Throws on anything malformed: the caller treats that like ring corruption. */
 export function decodeRingPayload(b: Uint8Array): RingPayload {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (buf.length >= 9 && buf[0] === WRITE) {
-    const seq = buf.readDoubleLE(1);
-    const req = JSON.parse(buf.toString('utf8', 9)) as Request;
-    return { kind: 'write', seq, req };
+  if (b.length >= ENTRY_HEADER && b[0] === ENTRY_TAG) return { kind: 'entry', entry: decodeEntry(b) };
+  if (b.length >= SNAP_HEADER && b[0] === SNAP) {
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const flags = buf[5] as number;
+    return { kind: 'snapshot', index: buf.readUInt32LE(1), endOfPart: (flags & END_OF_PART) !== 0, last: (flags & LAST) !== 0, bytes: buf.subarray(SNAP_HEADER) };
   }
-  if (buf.length >= 6 && buf[0] === SNAP) {
-    const part = JSON.parse(buf.toString('utf8', 6)) as SnapshotPart;
-    return { kind: 'snapshot', index: buf.readUInt32LE(1), last: buf[5] === 1, part };
-  }
-  throw new Error(`unknown ring payload kind 0x${(buf[0] ?? 0).toString(16)}`);
+  throw new Error(`unknown ring payload kind 0x${(b[0] ?? 0).toString(16)}`);
 }

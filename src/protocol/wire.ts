@@ -7,7 +7,19 @@ export const OPS = ['ping', 'get', 'set', 'del', 'incr', 'info'] as const;
 export type Op = (typeof OPS)[number];
 export const WRITE_OPS: ReadonlySet<Op> = new Set<Op>(['set', 'del', 'incr']);
 
-export type ErrorCode = 'BAD_REQUEST' | 'UNKNOWN_OP' | 'TOO_LARGE' | 'WRONG_TYPE' | 'UNAVAILABLE' | 'INTERNAL';
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNKNOWN_OP'
+  | 'TOO_LARGE'
+  | 'WRONG_TYPE'
+  | 'UNAVAILABLE'
+  | 'INTERNAL'
+  | 'SERVICE_ERROR'
+  | 'POISONED'
+  | 'ID_REUSED';
+
+/** A code of PROTOCOL.md, or a service's own (`^[A-Z][A-Z0-9_]{1,31}$`, SERVICE.md). */
+export type ReplyCode = ErrorCode | (string & Record<never, never>);
 
 export interface Request {
   id: string;
@@ -15,6 +27,8 @@ export interface Request {
   key?: string;
   value?: string;
   by?: number;
+  /** A service op's arguments; for the key-value ops, `{key, value, by}` (the fields above win). */
+  args?: Json;
 }
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -27,13 +41,13 @@ export interface OkReply {
 export interface ErrReply {
   id: string | null;
   ok: false;
-  error: { code: ErrorCode; message: string };
+  error: { code: ReplyCode; message: string };
 }
 export type Reply = OkReply | ErrReply;
 
 export type ParseResult = { ok: true; req: Request } | { ok: false; reply: ErrReply };
 
-export function errorReply(id: string | null, code: ErrorCode, message: string): ErrReply {
+export function errorReply(id: string | null, code: ReplyCode, message: string): ErrReply {
   return { id, ok: false, error: { code, message } };
 }
 
@@ -68,6 +82,12 @@ export function parseRequest(frame: Uint8Array, maxFrameBytes: number): ParseRes
   if (!(OPS as readonly string[]).includes(o.op)) return fail(id, 'UNKNOWN_OP', `unknown op '${o.op.slice(0, 64)}'`);
   const op = o.op as Op;
   const req: Request = { id, op };
+  if (o.args !== undefined && (op === 'get' || op === 'set' || op === 'del' || op === 'incr')) {
+    if (typeof o.args !== 'object' || o.args === null || Array.isArray(o.args)) return fail(id, 'BAD_REQUEST', "'args' must be an object");
+    // The top-level fields of PROTOCOL.md and `args` are two spellings of the same arguments.
+    const a = o.args as Record<string, unknown>;
+    for (const f of ['key', 'value', 'by'] as const) if (o[f] === undefined) o[f] = a[f];
+  }
   if (op === 'get' || op === 'set' || op === 'del' || op === 'incr') {
     if (typeof o.key !== 'string' || o.key.length === 0) return fail(id, 'BAD_REQUEST', "'key' must be a non-empty string");
     if (Buffer.byteLength(o.key) > MAX_KEY_BYTES) return fail(id, 'TOO_LARGE', `key is over ${MAX_KEY_BYTES} bytes`);
@@ -83,6 +103,16 @@ export function parseRequest(frame: Uint8Array, maxFrameBytes: number): ParseRes
     else return fail(id, 'BAD_REQUEST', "'by' must be a safe integer");
   }
   return { ok: true, req };
+}
+
+/**
+ * A key-value op's arguments as the service takes them: always the same fields in the same
+ * order, so a retry spelled with top-level fields or with `args` has the same digest.
+ */
+export function kvArgs(req: Request): { [k: string]: Json } {
+  if (req.op === 'set') return { key: req.key as string, value: req.value as string };
+  if (req.op === 'incr') return { key: req.key as string, by: req.by ?? 1 };
+  return { key: req.key as string };
 }
 
 export function encodeReply(reply: Reply): Buffer {

@@ -1,11 +1,12 @@
 import type { Config } from '../config.js';
 import { RingCorruptError } from '../errors.js';
+import type { ServiceHost } from '../host/host.js';
 import { FifoReader, FifoWriter } from '../ipc/fifo.js';
 import { RingReader, type ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import { decodeLink, decodeRingPayload, encodeLink } from '../protocol/replication.js';
 import type { RuntimePaths } from '../runtime/paths.js';
-import type { KvStore } from '../store/kv-store.js';
+import { SnapshotReceiver } from './snapshot-receiver.js';
 
 // How often the standby checks that its FIFOs are still the ones at their paths, and the shm header.
 const LINK_CHECK_MS = 100;
@@ -16,7 +17,7 @@ export interface SecondaryDeps {
   cfg: Config;
   paths: RuntimePaths;
   ring: ShmRing;
-  store: KvStore;
+  host: ServiceHost<unknown>;
   token: string;
   /** The ring is corrupt or the link broke in a way only a resync can fix. */
   onFatal: (reason: string, corrupt: boolean) => void;
@@ -25,7 +26,7 @@ export interface SecondaryDeps {
 
 /**
  * The hot standby: applies what the primary publishes in the ring, acks on s2p, and can be
- * promoted at once because its store is always complete up to the last ack.
+ * promoted at once because its host is always complete up to the last ack.
  */
 export class Secondary {
   private p2s: FifoReader | null = null;
@@ -33,7 +34,7 @@ export class Secondary {
   private reader: RingReader | null = null;
   /** Epoch of the primary we pair with; entries of any other epoch are rejected. */
   private readonly pairEpoch: number;
-  private snapshotParts = 0;
+  private readonly snapshot = new SnapshotReceiver();
   private drainScheduled = false;
   synced = false;
   private primaryGone = false;
@@ -44,7 +45,7 @@ export class Secondary {
   }
 
   get commitSeq(): number {
-    return this.d.store.seq;
+    return this.d.host.seq;
   }
 
   /** Opens our read end first, so the primary's p2s writer open succeeds when it sees hello. */
@@ -75,11 +76,11 @@ export class Secondary {
     // The watchdog decides what happens next (promotion or a new primary); we keep our state.
     if (this.primaryGone) return;
     this.primaryGone = true;
-    logLine('secondary', 'primary-link-gone', { commitSeq: this.d.store.seq });
+    logLine('secondary', 'primary-link-gone', { commitSeq: this.d.host.seq });
   }
 
   /**
-   * Applies published entries, up to `budget` payload bytes per call so that loading a large
+   * Applies published entries, up to `budget` payload bytes per call so that receiving a large
    * snapshot leaves room for the watchdog's pings; the rest is drained on the next turn.
    * Returns false if the ring was corrupt.
    */
@@ -117,19 +118,15 @@ export class Secondary {
 
   private applyPayload(raw: Uint8Array): void {
     const p = decodeRingPayload(raw);
-    if (p.kind === 'snapshot') {
-      if (this.synced || p.index !== this.snapshotParts) throw new Error(`snapshot part ${p.index} out of order`);
-      if ((p.index === 0) !== ('begin' in p.part)) throw new Error(`snapshot part ${p.index} is malformed`);
-      this.d.store.loadPart(p.part);
-      this.snapshotParts++;
-      if (p.last) {
-        this.synced = true;
-        this.d.onSynced(this.d.store.seq);
-      }
+    if (p.kind === 'entry') {
+      if (!this.synced) throw new Error('entry before the snapshot completed');
+      this.d.host.apply(p.entry);
       return;
     }
-    if (!this.synced) throw new Error('write entry before the snapshot completed');
-    this.d.store.apply({ seq: p.seq, req: p.req });
+    if (this.snapshot.accept(p, this.d.host)) {
+      this.synced = true;
+      this.d.onSynced(this.d.host.seq);
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
 import { decodeControl, encodeControl, type ServerToWatchdog, type WatchdogToServer } from '../protocol/control.js';
 
@@ -20,6 +21,8 @@ export class ControlLink {
     private readonly onMessage: (m: WatchdogToServer) => void,
     orphanTimeoutMs: number,
     onOrphaned: () => void,
+    /** The socket failed while open: the watchdog can no longer reach us. */
+    private readonly onFailure: (err: Error) => void,
   ) {
     this.socket = new zmq.Dealer({ routingId: token, linger: 200, reconnectInterval: 50, reconnectMaxInterval: 200 });
     this.socket.connect(endpoint);
@@ -34,16 +37,24 @@ export class ControlLink {
     this.out.send([encodeControl(m)]);
   }
 
+  /**
+   * Never rejects: a message whose handling throws is logged and the loop goes on; a failure
+   * of the open socket itself is reported, not left as an unhandled rejection.
+   */
   private async receiveLoop(): Promise<void> {
     try {
       for await (const [frame] of this.socket) {
         const m = frame ? decodeControl<WatchdogToServer>(frame) : null;
         if (!m) continue;
         if (m.t === 'ping') this.lastPingAt = Date.now();
-        this.onMessage(m);
+        try {
+          this.onMessage(m);
+        } catch (err) {
+          logLine('server', 'internal-error', { message: m.t, error: (err as Error).stack ?? String(err) });
+        }
       }
     } catch (err) {
-      if (!this.closed) throw err;
+      if (!this.closed) this.onFailure(err as Error);
     }
   }
 

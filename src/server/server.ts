@@ -5,11 +5,13 @@ import { isErrnoException } from '../errors.js';
 import { HeartbeatSlot, ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import type { Role, WatchdogToServer } from '../protocol/control.js';
-import { Journal } from '../primary/journal.js';
+import { ServiceHost } from '../host/host.js';
+import { JournalCorruptError } from '../journal/errors.js';
+import { replayJournal } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
 import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
-import { KvStore } from '../store/kv-store.js';
+import { kvService } from '../services/kv/service.js';
 import { ControlLink } from './control-link.js';
 import { EXIT } from '../protocol/exit-codes.js';
 import type { Standby } from '../protocol/standby.js';
@@ -36,7 +38,7 @@ export class Server {
   private readonly control: ControlLink;
   private primary: Primary | null = null;
   private secondary: Secondary | null = null;
-  private store: KvStore;
+  private readonly host: ServiceHost<unknown>;
   private epoch: number;
   private exiting = false;
   private announcedReady = false;
@@ -46,19 +48,19 @@ export class Server {
     this.paths = runtimePaths(o.cfg.name, o.cfg.runtimeRoot);
     this.ring = ShmRing.attach(this.paths.shmName);
     this.epoch = this.ring.epoch;
-    this.store =
-      (o.role === 'primary' ? Journal.replay(journalFile(o.cfg.dataDir), o.cfg.dedupWindow) : null) ??
-      new KvStore(o.cfg.dedupWindow);
+    this.host = new ServiceHost<unknown>(kvService, { dedupWindow: o.cfg.dedupWindow });
     this.control = new ControlLink(
       this.paths.watchdogEndpoint,
       o.token,
       (m) => this.onControl(m),
       o.cfg.orphanTimeoutMs,
       () => void this.exit(EXIT.ORPHANED, 'no ping from the watchdog: orphaned'),
+      (err) => void this.exit(EXIT.INTERNAL, `control link failed: ${err.message}`),
     );
   }
 
   async start(): Promise<void> {
+    if (this.role === 'primary' && !this.replay()) return;
     this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
     if (this.role === 'primary') {
       await this.startPrimary();
@@ -70,9 +72,22 @@ export class Server {
     }
   }
 
+  /** A fresh primary rebuilds the state from the journal; false when it must not start. */
+  private replay(): boolean {
+    const file = journalFile(this.o.cfg.dataDir);
+    try {
+      replayJournal(file, this.host);
+      return true;
+    } catch (err) {
+      if (!(err instanceof JournalCorruptError)) throw err;
+      void this.exit(EXIT.JOURNAL_CORRUPT, err.message, err.code);
+      return false;
+    }
+  }
+
   private announceReady(): void {
     this.control.send({ t: 'ready', role: this.role, epoch: this.epoch });
-    logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.store.seq });
+    logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.host.seq });
   }
 
   private async startPrimary(bindRetryMs = 0): Promise<void> {
@@ -80,11 +95,12 @@ export class Server {
       cfg: this.o.cfg,
       paths: this.paths,
       ring: this.ring,
-      store: this.store,
+      host: this.host,
       epoch: this.epoch,
       journalFile: journalFile(this.o.cfg.dataDir),
-      onStandby: (state: Standby, peerPid: number) => this.control.send({ t: 'standby', state, commitSeq: this.store.seq, peerPid }),
+      onStandby: (state: Standby, peerPid: number) => this.control.send({ t: 'standby', state, commitSeq: this.host.seq, peerPid }),
       onFenced: () => void this.exit(EXIT.FENCED, `fenced: shm epoch ${this.ring.epoch} is past ours (${this.epoch})`),
+      onFailed: (reason) => void this.exit(EXIT.INTERNAL, reason),
     });
     this.primary = primary;
     try {
@@ -100,7 +116,7 @@ export class Server {
       cfg: this.o.cfg,
       paths: this.paths,
       ring: this.ring,
-      store: this.store,
+      host: this.host,
       token: this.o.token,
       onFatal: (reason, corrupt) => void this.exit(corrupt ? EXIT.RING_CORRUPT : EXIT.LINK_FAILED, reason),
       onSynced: (commitSeq) => {
@@ -128,8 +144,9 @@ export class Server {
           seq: m.seq,
           role: this.role,
           epoch: this.epoch,
-          commitSeq: this.primary ? this.primary.commitSeq : this.store.seq,
-          keys: this.store.keys,
+          commitSeq: this.primary ? this.primary.commitSeq : this.host.seq,
+          // The watchdog's status shows a count; a service that keeps none reports 0 there.
+          keys: this.host.keys() ?? 0,
           standby: this.primary ? this.primary.standby : 'absent',
           // A successor watchdog adopting us learns from this whether we can be promoted.
           synced: this.primary !== null || (this.secondary?.synced ?? false),
@@ -156,8 +173,8 @@ export class Server {
     this.epoch = epoch;
     await this.startPrimary(PROMOTION_BIND_RETRY_MS);
     if (this.exiting) return;
-    this.control.send({ t: 'promoted', epoch, commitSeq: this.store.seq });
-    logLine('primary', 'promoted', { pid: process.pid, epoch, commitSeq: this.store.seq });
+    this.control.send({ t: 'promoted', epoch, commitSeq: this.host.seq });
+    logLine('primary', 'promoted', { pid: process.pid, epoch, commitSeq: this.host.seq });
   }
 
   async stop(): Promise<void> {

@@ -88,9 +88,25 @@ describe('wire protocol errors', () => {
     expect((await roundTrip([json({ id: 'dup-2', op: 'get', key: 'dupctr' })])).result).toBe('1');
   });
 
-  it('info reports role, epoch, commitSeq, keys and standby', async () => {
+  it('the key-value ops take their arguments in args too, and both spellings are one request', async () => {
+    expect(await roundTrip([json({ id: 'a1', op: 'set', args: { key: 'viaargs', value: 'x' } })])).toEqual({ id: 'a1', ok: true, result: 'OK' });
+    expect((await roundTrip([json({ id: 'a2', op: 'get', args: { key: 'viaargs' } })])).result).toBe('x');
+    expect(await roundTrip([json({ id: 'a3', op: 'incr', key: 'argsctr' })])).toEqual({ id: 'a3', ok: true, result: 1 });
+    // A retry spelled the other way is the same request: its first answer, applied once.
+    expect(await roundTrip([json({ id: 'a3', op: 'incr', args: { key: 'argsctr', by: 1 } })])).toEqual({ id: 'a3', ok: true, result: 1 });
+    expect((await roundTrip([json({ id: 'a4', op: 'set', args: ['k', 'v'] })])).error?.code).toBe('BAD_REQUEST');
+    expect((await roundTrip([json({ id: 'a5', op: 'set', args: { key: 'k' } })])).error?.code).toBe('BAD_REQUEST');
+  });
+
+  it('an id reused for a different request → ID_REUSED, nothing applied', async () => {
+    expect((await roundTrip([json({ id: 'ru', op: 'set', key: 'ru1', value: 'a' })])).ok).toBe(true);
+    expect((await roundTrip([json({ id: 'ru', op: 'set', key: 'ru1', value: 'b' })])).error?.code).toBe('ID_REUSED');
+    expect((await roundTrip([json({ id: 'ru2', op: 'get', key: 'ru1' })])).result).toBe('a');
+  });
+
+  it('info reports role, epoch, commitSeq, keys, standby and the service', async () => {
     const r = await roundTrip([json({ id: 'i1', op: 'info' })]);
-    expect(r.result).toMatchObject({ role: 'primary', epoch: 1, standby: 'in-sync' });
+    expect(r.result).toMatchObject({ role: 'primary', epoch: 1, standby: 'in-sync', service: { name: 'kv', commands: ['set', 'del', 'incr'], queries: ['get'], timers: [] } });
     expect(typeof (r.result as { commitSeq: number }).commitSeq).toBe('number');
     expect(typeof (r.result as { keys: number }).keys).toBe('number');
   });

@@ -1,8 +1,16 @@
 import type { Reply } from '../protocol/wire.js';
 
+/** A recorded reply and the digest of the request that produced it ('' = unknown: an older journal). */
+export interface Recorded {
+  digest: string;
+  reply: Reply;
+}
+
 /**
- * Replies of the last `capacity` writes by request id. It is replicated state: the standby
- * records the same replies, so a write retried across a failover returns its first answer.
+ * Replies of the last `capacity` commands by request id. It is replicated state: the standby
+ * records the same replies, so a command retried across a failover returns its first answer.
+ * Each reply is kept with the digest of its request, so an id reused for another request
+ * is refused instead of answered with someone else's reply.
  *
  * The ids are also kept in a circular array in the order they were recorded, so the oldest
  * is evicted by key. (Taking it from the front of the Map instead — `keys().next()` — costs
@@ -10,16 +18,16 @@ import type { Reply } from '../protocol/wire.js';
  * per write once 100 000 replies were held, which capped the primary at ~14 000 writes/s.)
  */
 export class DedupWindow {
-  private readonly replies = new Map<string, Reply>();
+  private readonly replies = new Map<string, Recorded>();
   private readonly order: string[];
   /** Index in `order` of the oldest id. */
   private head = 0;
 
-  constructor(private readonly capacity: number) {
+  constructor(readonly capacity: number) {
     this.order = new Array<string>(Math.max(0, capacity));
   }
 
-  get(id: string): Reply | undefined {
+  get(id: string): Recorded | undefined {
     return this.replies.get(id);
   }
 
@@ -27,11 +35,12 @@ export class DedupWindow {
     return this.replies.has(id);
   }
 
-  record(id: string, reply: Reply): void {
+  record(id: string, digest: string, reply: Reply): void {
     if (this.capacity <= 0) return;
+    const rec: Recorded = { digest, reply };
     if (this.replies.has(id)) {
-      // Same id again (replay of a recorded reply): it keeps its place, as Map.set does.
-      this.replies.set(id, reply);
+      // Same id again (an older journal's replayed reply): it keeps its place, as Map.set does.
+      this.replies.set(id, rec);
       return;
     }
     const n = this.replies.size;
@@ -42,21 +51,20 @@ export class DedupWindow {
       this.order[this.head] = id;
       this.head = (this.head + 1) % this.capacity;
     }
-    this.replies.set(id, reply);
+    this.replies.set(id, rec);
   }
 
   get size(): number {
     return this.replies.size;
   }
 
-  /** Oldest first, live: entries recorded while iterating are visited too. */
-  live(): IterableIterator<[string, Reply]> {
+  /** Oldest first. */
+  entries(): IterableIterator<[string, Recorded]> {
     return this.replies.entries();
   }
 
-  load(entries: [string, Reply][]): void {
+  clear(): void {
     this.replies.clear();
     this.head = 0;
-    for (const [id, r] of entries) this.record(id, r);
   }
 }

@@ -1,0 +1,190 @@
+import { logLine } from '../log.js';
+import type { Entry } from '../protocol/replication.js';
+import { errorReply, type Json, type Reply } from '../protocol/wire.js';
+import { EntryContext } from './context.js';
+import { DedupWindow } from './dedup.js';
+import { OP_NAME, RESERVED_OPS, SERVICE_CODE, type ServiceDefinition } from './service.js';
+
+export interface HostOptions {
+  /** Commands remembered for retries with the same id. */
+  dedupWindow: number;
+}
+
+/** What a command id finds in the dedup window. */
+export type Lookup = { reply: Reply } | { reused: true } | null;
+
+export interface ServiceDescription {
+  name: string;
+  commands: string[];
+  queries: string[];
+  timers: string[];
+}
+
+/**
+ * Runs one service as a replicated state machine: applies its commands in log order,
+ * records their replies in the dedup window, answers its queries. It knows nothing of what
+ * the service stores. Both roles feed it the same entries and get the same replies.
+ */
+export class ServiceHost<S = unknown> {
+  state: S;
+  /** Log position of the last applied command. */
+  seq = 0;
+  /** `ctx.now` of the last applied command: time never goes backwards for the service. */
+  now = 0;
+  readonly dedup: DedupWindow;
+  /** Open snapshots: while any is being read, no command may be applied. */
+  private holds = 0;
+  private readonly released = new Set<() => void>();
+
+  constructor(
+    readonly def: ServiceDefinition<S>,
+    opts: HostOptions,
+  ) {
+    checkDefinition(def);
+    this.dedup = new DedupWindow(opts.dedupWindow);
+    this.state = def.init();
+  }
+
+  get name(): string {
+    return this.def.name ?? 'service';
+  }
+
+  isCommand(op: string): boolean {
+    return Object.hasOwn(this.def.commands, op);
+  }
+
+  isQuery(op: string): boolean {
+    return this.def.queries !== undefined && Object.hasOwn(this.def.queries, op);
+  }
+
+  /** The first answer to a command with this id, or a sign that the id came with other content. */
+  lookup(id: string, digest: string): Lookup {
+    const r = this.dedup.get(id);
+    if (!r) return null;
+    return r.digest === digest || r.digest === '' ? { reply: r.reply } : { reused: true };
+  }
+
+  /** `ctx.now` for the next command: the clock, but never behind the last one applied. */
+  nextNow(): number {
+    const t = Date.now();
+    return t > this.now ? t : this.now;
+  }
+
+  /**
+   * Applies the next entry; throws if it is not the next log position. `recorded` is the
+   * reply an older journal recorded for it, kept in the window instead of the one computed.
+   */
+  apply(e: Entry, recorded?: Reply): Reply {
+    if (this.holds > 0) throw new Error('a command was applied while a snapshot was being taken');
+    if (e.seq !== this.seq + 1) throw new Error(`log gap: expected seq ${this.seq + 1}, got ${e.seq}`);
+    const handler = Object.hasOwn(this.def.commands, e.op) ? this.def.commands[e.op] : undefined;
+    let computed: Reply;
+    if (!handler) {
+      computed = errorReply(e.id, 'UNKNOWN_OP', `unknown command '${e.op.slice(0, 64)}'`);
+    } else {
+      // Called here rather than through invoke(): no closure per command on the write path.
+      try {
+        computed = answer(e.id, handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq)));
+      } catch (err) {
+        computed = thrown(e.id, err);
+      }
+    }
+    const reply = recorded ?? computed;
+    this.seq = e.seq;
+    if (e.at > this.now) this.now = e.at;
+    this.dedup.record(e.id, e.digest, reply);
+    return reply;
+  }
+
+  query(op: string, args: Json, id: string): Reply {
+    const handler = this.def.queries && Object.hasOwn(this.def.queries, op) ? this.def.queries[op] : undefined;
+    if (!handler) return errorReply(id, 'UNKNOWN_OP', `unknown query '${op.slice(0, 64)}'`);
+    return invoke(id, () => handler(this.state, args, { now: this.nextNow(), requestId: id }));
+  }
+
+  /** Keys held, for a service that counts them; null otherwise. */
+  keys(): number | null {
+    return this.def.keyCount ? this.def.keyCount(this.state) : null;
+  }
+
+  describe(): ServiceDescription {
+    return {
+      name: this.name,
+      commands: Object.keys(this.def.commands),
+      queries: Object.keys(this.def.queries ?? {}),
+      timers: Object.keys(this.def.timers ?? {}),
+    };
+  }
+
+  /** Replaces the whole state (a restored snapshot). */
+  install(state: S, seq: number, now: number): void {
+    if (this.holds > 0) throw new Error('a snapshot was restored while one was being taken');
+    this.state = state;
+    this.seq = seq;
+    this.now = now;
+  }
+
+  get held(): boolean {
+    return this.holds > 0;
+  }
+
+  /** Commands are held from here until the returned release is called (once). */
+  hold(): () => void {
+    this.holds++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.holds === 0) for (const fn of this.released) fn();
+    };
+  }
+
+  /** `fn` runs whenever the last hold is released. */
+  onRelease(fn: () => void): () => void {
+    this.released.add(fn);
+    return () => this.released.delete(fn);
+  }
+}
+
+function invoke(id: string, call: () => Json | undefined | void): Reply {
+  try {
+    return answer(id, call());
+  } catch (err) {
+    return thrown(id, err);
+  }
+}
+
+function answer(id: string, result: unknown): Reply {
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    logLine('host', 'service-error', { id, error: 'a handler returned a Promise; handlers are synchronous' });
+    return errorReply(id, 'SERVICE_ERROR', 'the service returned a Promise; handlers must be synchronous');
+  }
+  return { id, ok: true, result: result === undefined ? null : (result as Json) };
+}
+
+function thrown(id: string, err: unknown): Reply {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string' && SERVICE_CODE.test(code)) return errorReply(id, code, oneLine(message));
+  logLine('host', 'service-error', { id, error: err instanceof Error ? (err.stack ?? message) : message });
+  return errorReply(id, 'SERVICE_ERROR', `the service failed: ${oneLine(message)}`);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').slice(0, 500);
+}
+
+function checkDefinition<S>(def: ServiceDefinition<S>): void {
+  if (typeof def?.init !== 'function') throw new Error('a service definition needs init()');
+  if (typeof def.commands !== 'object' || def.commands === null) throw new Error('a service definition needs commands');
+  const seen = new Set<string>();
+  for (const [kind, table] of [['command', def.commands], ['query', def.queries ?? {}], ['timer', def.timers ?? {}]] as const) {
+    for (const [op, fn] of Object.entries(table)) {
+      if (!OP_NAME.test(op)) throw new Error(`${kind} name '${op.slice(0, 64)}' does not match ${OP_NAME}`);
+      if (kind !== 'timer' && RESERVED_OPS.has(op)) throw new Error(`'${op}' is an op of osps itself`);
+      if (kind !== 'timer' && seen.has(op)) throw new Error(`'${op}' is both a command and a query`);
+      if (typeof fn !== 'function') throw new Error(`${kind} '${op}' is not a function`);
+      if (kind !== 'timer') seen.add(op);
+    }
+  }
+}

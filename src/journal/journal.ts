@@ -1,0 +1,220 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ServiceHost } from '../host/host.js';
+import { openSnapshot } from '../host/snapshot.js';
+import { logLine } from '../log.js';
+import { writeCheckpoint } from './checkpoint.js';
+import { closeQuietly, fdatasync, open, syncDir, writeAllSync } from './files.js';
+import { recordHeader } from './records.js';
+
+// Compact once the entries since the last checkpoint outweigh it (and at least this much).
+const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
+// After a failed checkpoint (disk full…), writes are refused at once for this long rather
+// than each starting another attempt.
+const RETRY_CHECKPOINT_MS = 1000;
+
+interface Checkpoint {
+  /** Records for the new file not yet written to it, in the order they happened. */
+  records: Buffer[];
+  /** Settles when the new file has replaced the journal (undefined) or was abandoned (the error). */
+  done: Promise<Error | undefined>;
+}
+
+/**
+ * The primary's write-ahead log, kept at all times: every entry it applies is recorded and
+ * handed to the kernel before anything in its batch is acknowledged, and fdatasynced before
+ * an entry is acknowledged without an in-sync standby. So losing the standby costs one
+ * fdatasync, never a snapshot, and a fresh primary can always rebuild from the journal.
+ *
+ * A journal file is a checkpoint (the host's snapshot at one commit point, in parts, then an
+ * end record) followed by every later entry, which replay re-executes in order. Compaction
+ * takes another checkpoint into a new file: the host holds commands while the parts are
+ * pulled (a few per turn), entries applied afterwards follow them, and the new file
+ * replaces the old one (rename) only once it is complete and synced; until then the old one
+ * is the journal.
+ */
+export class Journal {
+  private fd: number | null = null;
+  /** Records appended since the last write(), for `fd`. */
+  private pending: Buffer[] = [];
+  private appendedSeq: number;
+  private writtenSeq: number;
+  private durableSeq: number;
+  private syncing: Promise<void> | null = null;
+  private checkpoint: Checkpoint | null = null;
+  private bytesSinceCheckpoint = 0;
+  private checkpointBytes = 0;
+  private closed = false;
+  private failed: { at: number; err: Error } | null = null;
+  /** Completed checkpoints (the first one and every compaction). */
+  checkpoints = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly host: ServiceHost<unknown>,
+    private readonly minCompactBytes = MIN_COMPACT_BYTES,
+  ) {
+    this.appendedSeq = this.writtenSeq = host.seq;
+    // Nothing is durable until the first checkpoint is in place.
+    this.durableSeq = -1;
+  }
+
+  /** Starts the journal from the host as it is now (a checkpoint, written in the background). */
+  start(): void {
+    this.checkpoint ??= this.beginCheckpoint();
+  }
+
+  /** The journal on disk is this primary's (its first checkpoint is in place). */
+  get installed(): boolean {
+    return this.fd !== null;
+  }
+
+  /** Records an entry just applied, in the bytes the ring carries it (`encodeEntry`). */
+  append(seq: number, entry: Buffer): void {
+    const head = recordHeader(entry);
+    if (this.fd !== null) this.pending.push(head, entry);
+    this.checkpoint?.records.push(head, entry);
+    this.appendedSeq = seq;
+    this.bytesSinceCheckpoint += head.length + entry.length;
+  }
+
+  /**
+   * Hands the appended records to the kernel (one write per batch): from here they survive
+   * a crash of this process; `sync` makes them survive the machine's. Called before anything
+   * in the batch is acknowledged.
+   */
+  write(): void {
+    if (this.fd !== null && this.pending.length > 0) {
+      try {
+        writeAllSync(this.fd, Buffer.concat(this.pending));
+        this.writtenSeq = this.appendedSeq;
+      } catch (err) {
+        this.broken(err as Error);
+      }
+    }
+    this.pending = [];
+    if (this.checkpoint === null && this.fd !== null && this.bytesSinceCheckpoint > Math.max(this.minCompactBytes, 2 * this.checkpointBytes)) {
+      this.checkpoint = this.beginCheckpoint();
+    }
+  }
+
+  /** Resolves once every entry appended so far is on disk in a complete journal. */
+  async sync(): Promise<void> {
+    this.write();
+    const target = this.appendedSeq;
+    while (this.durableSeq < target) {
+      if (this.closed) throw new Error('journal closed');
+      if (this.fd === null) {
+        // Entries wait for the checkpoint that starts the journal (or retry a failed one).
+        if (!this.checkpoint && this.failed && Date.now() - this.failed.at < RETRY_CHECKPOINT_MS) throw this.failed.err;
+        this.checkpoint ??= this.beginCheckpoint();
+        const err = await this.checkpoint.done;
+        if (err) throw err;
+        continue;
+      }
+      this.syncing ??= this.syncFd(this.fd);
+      await this.syncing;
+    }
+  }
+
+  /** Graceful stop: everything recorded is synced; a compaction in progress is abandoned. */
+  async close(): Promise<void> {
+    await this.sync();
+    this.abort();
+    // Let an abandoned compaction remove its half-written file (and release the host).
+    await this.checkpoint?.done;
+  }
+
+  /** Stops writing at once (fenced, or after close). The journal on disk stays valid. */
+  abort(): void {
+    this.closed = true;
+    this.closeFdWhenIdle(this.fd);
+    this.fd = null;
+    this.pending = [];
+  }
+
+  private syncFd(fd: number): Promise<void> {
+    const upTo = this.writtenSeq;
+    return fdatasync(fd)
+      .then(
+        () => {
+          if (this.fd === fd) this.durableSeq = Math.max(this.durableSeq, upTo);
+        },
+        (err: Error) => {
+          // After a failed fsync the page cache cannot be trusted: rewrite from a checkpoint.
+          if (this.fd === fd) this.broken(err);
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.syncing = null;
+      });
+  }
+
+  private broken(err: Error): void {
+    logLine('primary', 'journal-failed', { file: this.file, error: err.message });
+    this.closeFdWhenIdle(this.fd);
+    this.fd = null;
+    this.durableSeq = -1;
+  }
+
+  private closeFdWhenIdle(fd: number | null): void {
+    if (fd === null) return;
+    // An fdatasync in flight still uses it.
+    if (this.syncing) void this.syncing.catch(() => undefined).finally(() => closeQuietly(fd));
+    else closeQuietly(fd);
+  }
+
+  private beginCheckpoint(): Checkpoint {
+    const ck: Checkpoint = { records: [], done: Promise.resolve(undefined) };
+    this.bytesSinceCheckpoint = 0;
+    ck.done = this.runCheckpoint(ck)
+      .then(
+        () => undefined,
+        (err: Error) => {
+          if (!this.closed) logLine('primary', 'journal-checkpoint-failed', { file: this.file, error: err.message });
+          this.failed = { at: Date.now(), err };
+          return err;
+        },
+      )
+      .finally(() => {
+        if (this.checkpoint === ck) this.checkpoint = null;
+      });
+    return ck;
+  }
+
+  private async runCheckpoint(ck: Checkpoint): Promise<void> {
+    // Taken now, at this commit point: the host holds commands until its last part is pulled.
+    const cursor = openSnapshot(this.host);
+    const dir = path.dirname(this.file);
+    const tmp = `${this.file}.next`;
+    let fd: number | null = null;
+    let installed = false;
+    try {
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+      fd = await open(tmp, 'w', 0o600);
+      const bytes = await writeCheckpoint(fd, cursor, ck.records, () => this.closed);
+      await fdatasync(fd);
+      if (this.closed) throw new Error('journal closed');
+      // The switch happens in one turn, so no entry slips between the last record and it;
+      // the fdatasync here covers only what arrived during the one above.
+      writeAllSync(fd, Buffer.concat(ck.records.splice(0)));
+      fs.fdatasyncSync(fd);
+      fs.renameSync(tmp, this.file);
+      syncDir(dir);
+      installed = true;
+      this.closeFdWhenIdle(this.fd);
+      this.fd = fd;
+      this.pending = [];
+      this.writtenSeq = this.durableSeq = this.appendedSeq;
+      this.checkpointBytes = bytes;
+      this.checkpoints++;
+    } finally {
+      cursor.close();
+      if (!installed) {
+        if (fd !== null) closeQuietly(fd);
+        fs.rmSync(tmp, { force: true });
+      }
+    }
+  }
+}

@@ -1,0 +1,430 @@
+import type { Config } from '../config.js';
+import type { ServiceHost } from '../host/host.js';
+import { openSnapshot } from '../host/snapshot.js';
+import { RingWriter, type ShmRing } from '../ipc/shm-ring.js';
+import type { Journal } from '../journal/journal.js';
+import { logLine } from '../log.js';
+import { encodeEntry, snapshotChunkRoom, type Command, type Entry } from '../protocol/replication.js';
+import type { Standby } from '../protocol/standby.js';
+import { errorReply, type Reply } from '../protocol/wire.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+import { SnapshotFeed } from './snapshot-feed.js';
+import { StandbyLink } from './standby-link.js';
+
+// Snapshot chunks per turn: a large state is streamed to a new standby without holding the
+// event loop. A chunk is at most this many bytes, well under the ring's largest entry.
+const SNAPSHOT_CHUNKS_PER_TURN = 8;
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+const SWEEP_INTERVAL_MS = 100;
+// How soon entries the journal could not confirm are tried again.
+const JOURNAL_RETRY_MS = 1000;
+
+type Waiter = { resolve: (r: Reply) => void; deadline: number };
+
+/** A command applied on the primary, not yet acknowledged: waits for the standby's ack or the journal's fsync. */
+interface InFlight {
+  seq: number;
+  ringSeq: number;
+  digest: string;
+  reply: Reply;
+  waiters: Waiter[];
+}
+
+/**
+ * A command waiting to be applied, and its entry: `seq`, `at` and the encoded `payload` are
+ * set once, when it first reaches the head. One object per command: the write path is
+ * bounded by allocation as much as by anything else.
+ */
+interface Queued extends Entry {
+  argsJson: string;
+  waiters: Waiter[];
+  payload: Buffer | null;
+}
+
+export interface PipelineDeps {
+  cfg: Config;
+  paths: RuntimePaths;
+  ring: ShmRing;
+  host: ServiceHost<unknown>;
+  epoch: number;
+  journal: Journal;
+  /** `peerPid`: the standby this is about (the one lost, when `absent`). */
+  onStandby: (state: Standby, peerPid: number) => void;
+}
+
+/**
+ * Synchronous replication from the primary: a command is applied, appended to the shm
+ * ring, announced by one doorbell per batch on p2s, and answered when the standby's ack
+ * covers it (group commit). Every entry is also recorded in the journal; without an in-sync
+ * standby it is acknowledged once the journal has fsynced it. A new standby first gets a
+ * snapshot through the ring, taken at one commit point while commands wait.
+ */
+export class CommitPipeline {
+  standby: Standby = 'absent';
+  /** Log position of the last entry that is acknowledged-safe (replicated or journaled). */
+  committedSeq: number;
+
+  private readonly writer: RingWriter;
+  private readonly link: StandbyLink;
+  private standbyPid = 0;
+  private ringSeq = 0;
+  /** The snapshot for a new standby, while its chunks are going into the ring. */
+  private feed: SnapshotFeed | null = null;
+  /** Ring seq of the last snapshot chunk, once it has been appended. */
+  private snapshotEndSeq = Infinity;
+  private readonly queue: Queued[] = [];
+  private inflight: InFlight[] = [];
+  private inflightHead = 0;
+  private readonly byId = new Map<string, InFlight>();
+  /** Commands waiting, by id: a retry joins the waiting copy instead of queueing another. */
+  private readonly queuedById = new Map<string, Queued>();
+  private barriers: { seq: number; resolve: () => void }[] = [];
+  private pumpScheduled = false;
+  private waitingForSpace = false;
+  private journalPending: InFlight[] = [];
+  private readonly sweep: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  private journalRetry: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: PipelineDeps) {
+    this.writer = new RingWriter(d.ring);
+    this.committedSeq = d.host.seq;
+    this.link = new StandbyLink(d.paths, d.cfg, {
+      hello: (pid) => void this.pair(pid),
+      ack: (upTo) => this.onAck(upTo),
+      lost: (reason) => this.lose(reason),
+    });
+    this.sweep = setInterval(() => this.expire(), SWEEP_INTERVAL_MS);
+    this.sweep.unref();
+    // A snapshot (this one's or the journal's) held commands back: carry on.
+    this.unsubscribe = d.host.onRelease(() => this.schedulePump());
+  }
+
+  /** Starts degraded (journaled) and listens for a standby's hello. */
+  start(): void {
+    this.d.journal.start();
+    this.link.listen();
+  }
+
+  /** `argsJson` is `JSON.stringify(cmd.args)`, which the caller made to digest it. */
+  submit(cmd: Command, argsJson: string): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
+      const waiter: Waiter = { resolve, deadline: Date.now() + this.d.cfg.writeDeadlineMs };
+      const inflight = this.byId.get(cmd.id);
+      if (inflight) {
+        if (inflight.digest !== cmd.digest) return resolve(reused(cmd.id));
+        inflight.waiters.push(waiter);
+        return;
+      }
+      const done = this.d.host.lookup(cmd.id, cmd.digest);
+      if (done) return resolve('reply' in done ? done.reply : reused(cmd.id));
+      const queued = this.queuedById.get(cmd.id);
+      if (queued) {
+        if (queued.digest !== cmd.digest) return resolve(reused(cmd.id));
+        queued.waiters.push(waiter);
+        return;
+      }
+      if (this.queue.length >= this.d.cfg.maxQueuedWrites) {
+        resolve(errorReply(cmd.id, 'UNAVAILABLE', 'too many writes queued; retry with the same id'));
+        return;
+      }
+      const q: Queued = { id: cmd.id, op: cmd.op, args: cmd.args, digest: cmd.digest, seq: 0, at: 0, argsJson, waiters: [waiter], payload: null };
+      this.queue.push(q);
+      this.queuedById.set(cmd.id, q);
+      this.schedulePump();
+    });
+  }
+
+  /** Resolves once every entry applied so far is committed: reads never see a write that could still be lost. */
+  barrier(): Promise<void> {
+    const target = this.d.host.seq;
+    if (this.committedSeq >= target) return Promise.resolve();
+    return new Promise((resolve) => this.barriers.push({ seq: target, resolve }));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweep);
+    this.unsubscribe();
+    if (this.journalRetry) clearTimeout(this.journalRetry);
+    this.feed?.close();
+    this.feed = null;
+    this.link.close();
+  }
+
+  // --- the standby ---------------------------------------------------------
+
+  private async pair(pid: number): Promise<void> {
+    if (this.standby !== 'absent') return;
+    try {
+      await this.link.connect();
+    } catch (err) {
+      return this.lose(`p2s open failed: ${(err as Error).message}`);
+    }
+    if (this.closed) return;
+    this.standbyPid = pid;
+    // No reader is attached to the old ring contents any more: start a new generation.
+    this.writer.reset();
+    this.ringSeq = 0;
+    this.snapshotEndSeq = Infinity;
+    try {
+      // Commands wait (the host holds them) until the last part is in the ring: consistent.
+      this.feed = new SnapshotFeed(openSnapshot(this.d.host), Math.min(SNAPSHOT_CHUNK_BYTES, snapshotChunkRoom(this.writer.maxPayload)));
+    } catch (err) {
+      return this.lose(`cannot snapshot the service: ${(err as Error).message}`);
+    }
+    this.setStandby('syncing');
+    logLine('primary', 'standby-syncing', { pid, commitSeq: this.d.host.seq, keys: this.d.host.keys() ?? undefined });
+    this.schedulePump();
+  }
+
+  private onAck(upTo: number): void {
+    if (upTo > this.ringSeq) return this.lose(`ack ${upTo} beyond ring seq ${this.ringSeq}`);
+    this.d.ring.ackSeq = upTo;
+    const start = this.inflightHead;
+    while (this.inflightHead < this.inflight.length && (this.inflight[this.inflightHead] as InFlight).ringSeq <= upTo) this.inflightHead++;
+    const acked = this.inflight.slice(start, this.inflightHead);
+    this.compactInflight();
+    if (acked.length > 0) {
+      if (this.d.journal.installed) {
+        for (const f of acked) this.settle(f);
+        this.commitThrough((acked[acked.length - 1] as InFlight).seq);
+      } else {
+        // Until this primary's journal is on disk the file there is a predecessor's: were this
+        // primary and its standby both lost now, a fresh primary would rebuild from that file.
+        // So nothing is acknowledged that the file there does not hold.
+        this.commitJournaled(acked);
+      }
+    }
+    if (this.standby === 'syncing' && upTo >= this.snapshotEndSeq) {
+      this.setStandby('in-sync');
+      logLine('primary', 'standby-in-sync', { pid: this.standbyPid, commitSeq: this.committedSeq });
+    }
+    this.writer.notify();
+  }
+
+  /** The standby is gone (or misbehaved): whatever it did not ack is answered once the journal has fsynced it. */
+  private lose(reason: string): void {
+    if (this.closed) return;
+    const was = this.standby;
+    this.link.drop();
+    this.feed?.close();
+    this.feed = null;
+    // Every in-flight entry is already in the journal (recorded when it was applied).
+    const unacked = this.inflight.slice(this.inflightHead);
+    this.inflight = [];
+    this.inflightHead = 0;
+    if (unacked.length > 0) this.commitJournaled(unacked);
+    this.setStandby('absent');
+    logLine('primary', 'standby-lost', { reason, was });
+    this.writer.notify();
+    this.schedulePump();
+  }
+
+  private setStandby(s: Standby): void {
+    if (this.standby === s) return;
+    this.standby = s;
+    this.d.onStandby(s, this.standbyPid);
+  }
+
+  // --- the command path ------------------------------------------------------
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.waitingForSpace || this.closed) return;
+    this.pumpScheduled = true;
+    // setImmediate runs after this turn's I/O: every request received in it shares one doorbell.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    let appended = false;
+    let chunks = 0;
+    const degraded: InFlight[] = [];
+    while (!this.closed) {
+      if (this.feed) {
+        if (chunks === SNAPSHOT_CHUNKS_PER_TURN) {
+          // Let the event loop breathe (pings, acks); carry on next turn.
+          this.schedulePump();
+          break;
+        }
+        let c;
+        try {
+          c = this.feed.peek();
+        } catch (err) {
+          this.lose(`cannot snapshot the service: ${(err as Error).message}`);
+          return;
+        }
+        if (!c) {
+          this.feed = null;
+          continue;
+        }
+        if (!this.writer.tryAppend(c.payload, this.ringSeq + 1, this.d.epoch)) {
+          this.awaitSpace(this.writer.entryBytes(c.payload.length));
+          break;
+        }
+        this.ringSeq++;
+        appended = true;
+        chunks++;
+        this.feed.take();
+        if (c.last) {
+          this.snapshotEndSeq = this.ringSeq;
+          this.feed = null;
+        }
+        continue;
+      }
+      // A journal checkpoint is pulling its parts: commands wait for its release.
+      if (this.queue.length === 0 || this.d.host.held) break;
+      const q = this.queue[0] as Queued;
+      let payload = q.payload;
+      if (!payload) {
+        q.seq = this.d.host.seq + 1;
+        q.at = this.d.host.nextNow();
+        payload = q.payload = encodeEntry(q, q.argsJson);
+      }
+      if (this.standby === 'absent') {
+        this.dequeue();
+        degraded.push(this.applyEntry(q, -1));
+        continue;
+      }
+      if (payload.length > this.writer.maxPayload) {
+        this.dequeue();
+        for (const w of q.waiters) w.resolve(errorReply(q.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        continue;
+      }
+      if (!this.writer.tryAppend(payload, this.ringSeq + 1, this.d.epoch)) {
+        this.awaitSpace(this.writer.entryBytes(payload.length));
+        break;
+      }
+      this.ringSeq++;
+      appended = true;
+      this.dequeue();
+      this.applyEntry(q, this.ringSeq);
+    }
+    // Recorded entries reach the kernel before anything in this batch can be acknowledged.
+    this.d.journal.write();
+    if (appended) {
+      this.writer.publish();
+      this.d.ring.writeSeq = this.ringSeq;
+      this.link.doorbell(this.ringSeq);
+    }
+    if (degraded.length > 0) this.commitJournaled(degraded);
+  }
+
+  private dequeue(): void {
+    const q = this.queue.shift();
+    if (q) this.queuedById.delete(q.id);
+  }
+
+  private applyEntry(q: Queued, ringSeq: number): InFlight {
+    const reply = this.d.host.apply(q);
+    this.d.journal.append(q.seq, q.payload as Buffer);
+    const f: InFlight = { seq: q.seq, ringSeq, digest: q.digest, reply, waiters: q.waiters };
+    this.byId.set(q.id, f);
+    if (ringSeq >= 0) this.inflight.push(f);
+    return f;
+  }
+
+  /** Acknowledges `batch` (in log order, after any already waiting) once the journal has fsynced it. */
+  private commitJournaled(batch: InFlight[]): void {
+    for (const f of batch) this.journalPending.push(f);
+    const last = this.journalPending[this.journalPending.length - 1];
+    if (!last) return;
+    const upTo = last.seq;
+    this.d.journal.sync().then(
+      () => {
+        let n = 0;
+        while (n < this.journalPending.length && (this.journalPending[n] as InFlight).seq <= upTo) this.settle(this.journalPending[n++] as InFlight);
+        this.journalPending.splice(0, n);
+        this.commitThrough(upTo);
+      },
+      (err: Error) => {
+        // Not durable, so not acknowledged: the callers hear UNAVAILABLE now. The entries are
+        // applied, so they stay pending (a retry with the same id joins them rather than
+        // reading an unconfirmed reply from the dedup window) until a later sync covers them.
+        for (const f of this.journalPending) {
+          if (f.seq > upTo) break;
+          for (const w of f.waiters) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', `journal not durable (${err.message}); retry with the same id`));
+          f.waiters = [];
+        }
+        if (!this.journalRetry && !this.closed) {
+          this.journalRetry = setTimeout(() => {
+            this.journalRetry = null;
+            if (!this.closed) this.commitJournaled([]);
+          }, JOURNAL_RETRY_MS);
+          this.journalRetry.unref();
+        }
+      },
+    );
+  }
+
+  private awaitSpace(bytes: number): void {
+    this.waitingForSpace = true;
+    this.writer.waitForSpace(bytes).then(
+      () => {
+        this.waitingForSpace = false;
+        this.schedulePump();
+      },
+      () => {
+        this.waitingForSpace = false;
+      },
+    );
+  }
+
+  private settle(f: InFlight): void {
+    this.byId.delete(f.reply.id as string);
+    for (const w of f.waiters) w.resolve(f.reply);
+    f.waiters = [];
+  }
+
+  private commitThrough(seq: number): void {
+    if (seq <= this.committedSeq) return;
+    this.committedSeq = seq;
+    this.d.ring.commitSeq = seq;
+    if (this.barriers.length === 0) return;
+    const still: typeof this.barriers = [];
+    for (const b of this.barriers) (b.seq <= seq ? b.resolve() : still.push(b));
+    this.barriers = still;
+  }
+
+  private compactInflight(): void {
+    if (this.inflightHead > 1024 && this.inflightHead * 2 > this.inflight.length) {
+      this.inflight = this.inflight.slice(this.inflightHead);
+      this.inflightHead = 0;
+    }
+  }
+
+  /**
+   * Answers UNAVAILABLE past the write deadline. A queued command whose every caller gave up
+   * is dropped unapplied; an applied one stays in flight, so its retry gets the real answer.
+   */
+  private expire(): void {
+    const now = Date.now();
+    const late = (ws: Waiter[]): Waiter[] => ws.filter((w) => w.deadline <= now);
+    for (let i = 0; i < this.queue.length; i++) {
+      const q = this.queue[i] as Queued;
+      for (const w of late(q.waiters)) w.resolve(errorReply(q.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
+      q.waiters = q.waiters.filter((w) => w.deadline > now);
+      if (q.waiters.length === 0) {
+        this.queue.splice(i--, 1);
+        this.queuedById.delete(q.id);
+      }
+    }
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const f = this.inflight[i] as InFlight;
+      if (f.waiters.length === 0) continue;
+      // In-flight entries are in arrival order, and a retry's waiter joins after the first:
+      // once the oldest waiter of an entry is not late, no later entry has a late one either.
+      if ((f.waiters[0] as Waiter).deadline > now) break;
+      for (const w of late(f.waiters)) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
+      f.waiters = f.waiters.filter((w) => w.deadline > now);
+    }
+  }
+}
+
+function reused(id: string): Reply {
+  return errorReply(id, 'ID_REUSED', 'this id was already used by a different request within the dedup window; nothing was applied');
+}
