@@ -131,3 +131,12 @@ describe('layers', () => {
     expect([...loaded].filter((s) => /node_modules\/(zeromq|shm-typed-array|pidusage)\//.test(s))).toEqual([]);
   });
 });
+
+describe('files that do one thing', () => {
+  it('no source file in src/ is over 500 lines', () => {
+    const long = [...tsFiles(path.join(ROOT, 'src'))]
+      .map((f) => ({ file: path.relative(ROOT, f), lines: fs.readFileSync(f, 'utf8').split('\n').length }))
+      .filter((f) => f.lines > 500);
+    expect(long).toEqual([]);
+  });
+});
