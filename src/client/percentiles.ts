@@ -27,20 +27,20 @@ export function summarize(samples: number[] | Float64Array): Summary {
   const n = s.length;
   return {
     count: n,
-    min: n ? (s[0] as number) : NaN,
+    min: s[0] ?? NaN,
     mean: n ? sum / n : NaN,
     p50: rank(s, 50),
     p90: rank(s, 90),
     p99: rank(s, 99),
     p999: rank(s, 99.9),
-    max: n ? (s[n - 1] as number) : NaN,
+    max: s[n - 1] ?? NaN,
   };
 }
 
 function rank(s: Float64Array, p: number): number {
   if (s.length === 0) return NaN;
   const i = Math.max(1, Math.ceil((p / 100) * s.length)) - 1;
-  return s[i] as number;
+  return s[i] ?? NaN;
 }
 
 /** A sorted copy: typed-array sort is numeric and never touches the caller's array. */

@@ -26,8 +26,8 @@ for (let n = 0; n < 256; n++) {
 }
 for (let n = 0; n < 256; n++) {
   for (let t = 1; t < 8; t++) {
-    const prev = TABLE[(t - 1) * 256 + n] as number;
-    TABLE[t * 256 + n] = (prev >>> 8) ^ (TABLE[prev & 255] as number);
+    const prev = TABLE[(t - 1) * 256 + n]!;
+    TABLE[t * 256 + n] = (prev >>> 8) ^ TABLE[prev & 255]!;
   }
 }
 
@@ -37,21 +37,22 @@ for (let n = 0; n < 256; n++) {
  */
 export function crc32Range(u8: Uint8Array, start: number, end: number): number {
   if (end - start >= NATIVE_MIN_BYTES) return zlib.crc32(u8.subarray(start, end)) >>> 0;
+  // Every index below is in range by construction (the loop bounds, `& 255`): hence `!`.
   const t = TABLE;
   let c = -1;
   let i = start;
   for (; i + 8 <= end; i += 8) {
-    const a = c ^ ((u8[i] as number) | ((u8[i + 1] as number) << 8) | ((u8[i + 2] as number) << 16) | ((u8[i + 3] as number) << 24));
+    const a = c ^ (u8[i]! | (u8[i + 1]! << 8) | (u8[i + 2]! << 16) | (u8[i + 3]! << 24));
     c =
-      (t[1792 + (a & 255)] as number) ^
-      (t[1536 + ((a >>> 8) & 255)] as number) ^
-      (t[1280 + ((a >>> 16) & 255)] as number) ^
-      (t[1024 + (a >>> 24)] as number) ^
-      (t[768 + (u8[i + 4] as number)] as number) ^
-      (t[512 + (u8[i + 5] as number)] as number) ^
-      (t[256 + (u8[i + 6] as number)] as number) ^
-      (t[u8[i + 7] as number] as number);
+      t[1792 + (a & 255)]! ^
+      t[1536 + ((a >>> 8) & 255)]! ^
+      t[1280 + ((a >>> 16) & 255)]! ^
+      t[1024 + (a >>> 24)]! ^
+      t[768 + u8[i + 4]!]! ^
+      t[512 + u8[i + 5]!]! ^
+      t[256 + u8[i + 6]!]! ^
+      t[u8[i + 7]!]!;
   }
-  for (; i < end; i++) c = (t[(c ^ (u8[i] as number)) & 255] as number) ^ (c >>> 8);
+  for (; i < end; i++) c = t[(c ^ u8[i]!) & 255]! ^ (c >>> 8);
   return ~c >>> 0;
 }

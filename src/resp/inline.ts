@@ -19,7 +19,7 @@ export function splitInline(line: Buffer): Buffer[] | null {
   const end = line.length;
   let p = 0;
   for (;;) {
-    while (p < end && BLANK.has(line[p] as number)) p++;
+    while (p < end && BLANK.has(line[p]!)) p++;
     if (p >= end) return args;
     const cur: number[] = [];
     let quote = 0; // 0, or the quote character we are inside
@@ -34,10 +34,10 @@ export function splitInline(line: Buffer): Buffer[] | null {
           p += 3;
         } else if (c === 0x5c && p + 1 < end) {
           p++;
-          const e = line[p] as number;
+          const e = line[p]!;
           cur.push(ESCAPES[e] ?? e);
         } else if (c === 0x22) {
-          if (p + 1 < end && !BLANK.has(line[p + 1] as number)) return null;
+          if (p + 1 < end && !BLANK.has(line[p + 1]!)) return null;
           p++;
           break;
         } else cur.push(c);
@@ -47,7 +47,7 @@ export function splitInline(line: Buffer): Buffer[] | null {
           cur.push(0x27);
           p++;
         } else if (c === 0x27) {
-          if (p + 1 < end && !BLANK.has(line[p + 1] as number)) return null;
+          if (p + 1 < end && !BLANK.has(line[p + 1]!)) return null;
           p++;
           break;
         } else cur.push(c);

@@ -23,7 +23,7 @@ function decimal(buf: Buffer, from: number, to: number): number {
   if (digits < 1 || digits > 15 || (digits > 1 && buf[i] === 0x30)) return NaN;
   let n = 0;
   for (; i < to; i++) {
-    const d = (buf[i] as number) - 0x30;
+    const d = buf[i]! - 0x30;
     if (d < 0 || d > 9) return NaN;
     n = n * 10 + d;
   }
@@ -178,7 +178,7 @@ export class RespParser {
     while (req.args.length < req.count) {
       const p = req.next;
       if (this.start + p >= this.end) return this.incomplete(p + 1);
-      const tag = buf[this.start + p] as number;
+      const tag = buf[this.start + p]!;
       if (tag !== DOLLAR) return this.fail(`expected '$', got '${printable(tag)}'`);
       const h = this.header(p, 'too big bulk count string');
       if (h === INCOMPLETE) return h;

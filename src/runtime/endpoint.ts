@@ -37,7 +37,7 @@ export function parseEndpoint(endpoint: string): Endpoint {
     throw bad(endpoint, 'port 0 binds a random port, a different one after every failover: choose a fixed port (1-65535)');
   }
   if (!Number.isSafeInteger(port) || port > 65535) throw bad(endpoint, `port ${m[2]} is out of range (1-65535)`);
-  return { kind: 'tcp', host: m[1] as string, port };
+  return { kind: 'tcp', host: m[1]!, port };
 }
 
 function listenOnce(srv: net.Server, opts: net.ListenOptions): Promise<void> {

@@ -16,5 +16,5 @@ export function openFileLimit(pid: number | 'self' = 'self'): OpenFileLimit {
   const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
   if (!m) throw new Error(`no "Max open files" line in /proc/${pid}/limits`);
   const num = (s: string): number => (s === 'unlimited' ? Infinity : Number(s));
-  return { soft: num(m[1] as string), hard: num(m[2] as string) };
+  return { soft: num(m[1]!), hard: num(m[2]!) };
 }

@@ -15,7 +15,7 @@ export class RestartPolicy {
   allow(): boolean {
     const t = this.now();
     this.times.push(t);
-    while (this.times.length > 0 && (this.times[0] as number) <= t - this.windowMs) this.times.shift();
+    for (let oldest = this.times[0]; oldest !== undefined && oldest <= t - this.windowMs; oldest = this.times[0]) this.times.shift();
     return this.times.length <= this.maxRestarts;
   }
 

@@ -119,7 +119,7 @@ export class RingReader {
           err = new RingCorruptError('magic', `bad entry marker 0x${(marker ?? 0).toString(16)} at offset ${off}`, { pos, seq });
           break;
         }
-        const len = avail >= ENTRY_HEADER_BYTES && toEnd >= ENTRY_HEADER_BYTES ? (u32[w + (Ent.LENGTH >> 2)] as number) : -1;
+        const len = avail >= ENTRY_HEADER_BYTES && toEnd >= ENTRY_HEADER_BYTES ? u32[w + (Ent.LENGTH >> 2)]! : -1;
         const size = len >= 0 && len <= this.maxPayload ? entryBytes(len) : -1;
         if (size < 0 || size > avail || size > toEnd) {
           err = new RingCorruptError('bounds', `entry at offset ${off} (length ${len}) overruns the ring or the published region`, {
@@ -135,12 +135,12 @@ export class RingReader {
           err = new RingCorruptError('crc', `entry at offset ${off} fails its CRC`, { pos, seq });
           break;
         }
-        const eSeq = f64[(base + Ent.SEQ) >> 3] as number;
+        const eSeq = f64[(base + Ent.SEQ) >> 3]!;
         if (eSeq !== seq) {
           err = new RingCorruptError('seq-gap', `entry seq ${eSeq} where ${seq} was expected`, { pos, seq: eSeq, expected: seq });
           break;
         }
-        const eEpoch = u32[w + (Ent.EPOCH >> 2)] as number;
+        const eEpoch = u32[w + (Ent.EPOCH >> 2)]!;
         if (checkEpoch && eEpoch !== wantEpoch) {
           err = new RingCorruptError('epoch', `entry seq ${eSeq} has epoch ${eEpoch}, expected ${wantEpoch}`, {
             seq: eSeq,
