@@ -10,9 +10,11 @@ import { ensureDataDir } from './runtime/data-dir.js';
 import type { RuntimePaths } from './runtime/paths.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcess } from './runtime/proc.js';
-import { liveRecordedWatchdog, readState } from './watchdog/state-file.js';
+import { readState } from './watchdog/state-file.js';
 import { RestartPolicy } from './watchdog/restart-policy.js';
 import { EXIT_GAVE_UP, EXIT_START_FAILED } from './protocol/exit-codes.js';
+import { createNotifier, withoutNotifyEnv } from './systemd/notify.js';
+import { SystemdLink } from './systemd/link.js';
 
 /** First pause before restarting a watchdog that keeps dying; it doubles up to a cap. */
 const WATCHDOG_BACKOFF_MS = 100;
@@ -23,6 +25,43 @@ const WATCHDOG_BACKOFF_MAX_MS = 5000;
 function liveRecordedServers(paths: RuntimePaths): number[] {
   const state = readState(paths.stateFile);
   return (state?.children ?? []).filter((c) => c.startTime !== null && isSameProcess(c.pid, c.startTime)).map((c) => c.pid);
+}
+
+/** How often an adopted watchdog (not our child: no exit event) is checked for life. */
+const ADOPTED_WATCHDOG_POLL_MS = 50;
+
+/**
+ * A watchdog whose launcher died (killed, or restarted by systemd under KillMode=process)
+ * still runs the instance. Returns its pid when this launcher may take it over, null when
+ * there is none; refuses when its launcher is alive (the instance is really running).
+ */
+function orphanedWatchdog(paths: RuntimePaths): number | null {
+  const state = readState(paths.stateFile);
+  if (!state || state.watchdogStartTime === null || !isSameProcess(state.watchdogPid, state.watchdogStartTime)) return null;
+  if (state.launcherPid !== null && state.launcherPid !== process.pid && isSameProcess(state.launcherPid, null)) {
+    throw new OspsError('ALREADY_RUNNING', `already running (pid ${state.launcherPid})`, { pid: state.launcherPid });
+  }
+  return state.watchdogPid;
+}
+
+/** Resolves when `pid` (same start time) is gone, polling /proc: it is not our child. */
+async function watchForeign(pid: number, startTime: number | null): Promise<void> {
+  while (isSameProcess(pid, startTime)) await sleep(ADOPTED_WATCHDOG_POLL_MS);
+}
+
+/** The systemd side (Type=notify), when NOTIFY_SOCKET says we run under it; null otherwise. */
+async function systemdLink(paths: RuntimePaths): Promise<SystemdLink | null> {
+  const notifier = await createNotifier();
+  if (!notifier) return null;
+  return new SystemdLink({
+    notifier,
+    probe: async () => {
+      // Loaded lazily: zeromq stays out of a launcher that is not under systemd.
+      const { adminRequest } = await import('./client/admin-client.js');
+      const r = await adminRequest(paths, { op: 'status' }, 500);
+      return r?.ok && typeof r.result === 'object' && r.result !== null ? (r.result as never) : null;
+    },
+  }).start();
 }
 
 /** Loaded only when needed: it pulls in the shm addon, which the launcher otherwise never maps. */
@@ -44,21 +83,28 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
   ensureRuntimeDir(paths);
   const holder = readLock(paths.lockFile);
   if (holder?.live) throw new OspsError('ALREADY_RUNNING', `already running (pid ${holder.pid})`);
-  // A watchdog whose launcher was killed still runs the instance: never start a second one.
-  const orphanWatchdog = liveRecordedWatchdog(paths);
-  if (orphanWatchdog !== null) throw new OspsError('ALREADY_RUNNING', `already running (pid ${orphanWatchdog})`);
+  // A watchdog whose launcher died still runs the instance: never start a second one beside
+  // it. Its servers keep serving; this launcher takes it over, and when it dies, its
+  // successor adopts them as usual.
+  let adopted = orphanedWatchdog(paths);
   acquireLock(paths.lockFile, (pid) => say(`reclaimed stale lock ${paths.lockFile} (pid ${pid} is gone)`));
-  say(`starting instance '${cfg.name}' on ${cfg.endpoint} (launcher pid ${process.pid})`);
+  say(
+    adopted === null
+      ? `starting instance '${cfg.name}' on ${cfg.endpoint} (launcher pid ${process.pid})`
+      : `instance '${cfg.name}' is running without its launcher: taking over watchdog pid ${adopted} (launcher pid ${process.pid})`,
+  );
   ensureDataDir(cfg.dataDir);
+  const link = await systemdLink(paths);
   let watchdog: ResultPromise | null = null;
   let stopping = false;
   const wake = new AbortController();
   const forward = (): void => {
     stopping = true;
     wake.abort();
-    if (watchdog?.pid) {
+    const pid = watchdog?.pid ?? adopted;
+    if (pid) {
       try {
-        process.kill(watchdog.pid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
       } catch {
         // already gone
       }
@@ -81,12 +127,25 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
   let backoff = 0;
   try {
     for (;;) {
+      if (adopted !== null) {
+        // Not our child: no exit code. Gone with no live server and no state left = it stopped.
+        const pid = adopted;
+        await watchForeign(pid, readState(paths.stateFile)?.watchdogStartTime ?? null);
+        adopted = null;
+        if (liveRecordedServers(paths).length === 0 && !fs.existsSync(paths.stateFile)) return 0;
+        if (stopping) break;
+        say(`the watchdog (pid ${pid}) is gone; starting a new one to adopt the servers`);
+        continue;
+      }
       watchdog = execa(process.execPath, [WATCHDOG_MAIN], {
-        env: { OSPS_CONFIG: JSON.stringify(cfg), OSPS_LAUNCHER_PID: String(process.pid) },
+        // systemd's variables are the launcher's: a child must not notify in its name.
+        env: withoutNotifyEnv({ ...process.env, OSPS_CONFIG: JSON.stringify(cfg), OSPS_LAUNCHER_PID: String(process.pid) }),
+        extendEnv: false,
         stdio: 'inherit',
         reject: false,
         cleanup: false,
       });
+      void link?.refresh();
       const result = await watchdog;
       watchdog = null;
       if (result.exitCode === 0 || result.exitCode === EXIT_GAVE_UP) return result.exitCode;
@@ -113,6 +172,7 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
     await stopRecordedTree(paths, say);
     return 1;
   } finally {
+    link?.stop();
     for (const sig of signals) process.off(sig, forward);
     process.stdout.off('error', ignore);
     process.stderr.off('error', ignore);

@@ -4,6 +4,7 @@ import { ensureDataDir } from '../runtime/data-dir.js';
 import { checkEndpointUsable } from '../runtime/endpoint.js';
 import { readLock } from '../runtime/lock.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import { liveRecordedWatchdog } from '../watchdog/state-file.js';
 
 /**
  * What `osps start` proves before it spawns anything, so that each refusal is one line
@@ -16,9 +17,11 @@ export async function preflightStart(cfg: { endpoint: string; dataDir: string },
     await checkEndpointUsable(cfg.endpoint);
   } catch (err) {
     // Our own running instance holds the port: say that, as the launcher would.
-    const holder = err instanceof OspsError && err.code === 'ENDPOINT_IN_USE' ? readLock(paths.lockFile) : null;
+    const inUse = err instanceof OspsError && err.code === 'ENDPOINT_IN_USE';
+    const holder = inUse ? readLock(paths.lockFile) : null;
     if (holder?.live) throw new OspsError('ALREADY_RUNNING', `already running (pid ${holder.pid})`, { pid: holder.pid });
-    throw err;
+    // Held by our own instance whose launcher died: the launcher takes its watchdog over.
+    if (!inUse || liveRecordedWatchdog(paths) === null) throw err;
   }
   // The shm name is predictable and /dev/shm open to everyone: an object there that is not
   // ours was planted (ours, left by a dead tree, is the watchdog's to reclaim).

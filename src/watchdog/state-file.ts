@@ -49,7 +49,7 @@ export function readState(file: string): WatchdogState | null {
   }
 }
 
-/** The live watchdog recorded in the runtime dir, if any (for `start` to refuse early). */
+/** The live watchdog recorded in the runtime dir, if any (a `start` takes it over when its launcher died). */
 export function liveRecordedWatchdog(paths: RuntimePaths): number | null {
   const state = readState(paths.stateFile);
   if (!state || state.watchdogStartTime === null) return null;
