@@ -42,6 +42,8 @@ export interface Config {
   maxQueuedWrites: number;
   /** How the watchdog and launcher write events on stdout: a readable line, or one JSON object a line. */
   eventFormat: EventFormat;
+  /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
+  metrics?: string;
 }
 
 export type EventFormat = 'text' | 'json';

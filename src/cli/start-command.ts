@@ -21,13 +21,13 @@ export function registerStart(program: Command): void {
     .option('-d, --detach', 'run in the background; print the launcher pid and return once serving');
   instanceOptions(cmd);
   configOptions(cmd);
-  example(cmd, 'osps start --name web --endpoint tcp://127.0.0.1:7401 --detach', 'osps start --name web --alarm 3000 --events json');
+  example(cmd, 'osps start --name web --endpoint tcp://127.0.0.1:7401 --detach', 'osps start --name web --alarm 3000 --events json', 'osps start --name web --metrics 127.0.0.1:9464');
   cmd.action(async (o: StartOpts) => {
     const cfg = configFrom(o);
     const paths = pathsFrom(o);
     await preflightStart(cfg, paths);
     if (o.detach) {
-      process.exitCode = await detach(cfg.dataDir, paths);
+      process.exitCode = await detach(cfg.dataDir, paths, cfg.metrics);
       return;
     }
     // Loaded here, not at the top: execa costs ~100 ms that every other command would pay.
@@ -37,7 +37,7 @@ export function registerStart(program: Command): void {
 }
 
 /** Re-runs this command in the foreground in a new session, logging to the data dir. */
-async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>): Promise<number> {
+async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>, metrics: string | undefined): Promise<number> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(dataDir, 'osps.log');
   const out = openNoFollow(logFile, 'append');
@@ -50,6 +50,7 @@ async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>): Pro
     const reply = await adminRequest(paths, { op: 'status' }, 300);
     if (reply?.ok && typeof reply.result === 'object' && reply.result.processes.some((p) => p.role === 'primary' && p.state === 'ready')) {
       say(`started '${paths.name}' in the background (launcher pid ${child.pid}, log ${logFile})`);
+      if (metrics) say(`metrics http://${metrics}/metrics  dashboard http://${metrics}/`);
       return 0;
     }
     if (child.exitCode !== null) break;
