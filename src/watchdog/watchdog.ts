@@ -22,16 +22,6 @@ import { startObservation, type Observation } from './observation.js';
 
 type Cfg = Config & { dataDir: string };
 
-/** Ping period while learning adopted servers' roles (faster than the steady ping). */
-const ADOPTION_PING_MS = 50;
-/** Longest wait for the primary to report a dead standby's link closed before replacing it. */
-const STANDBY_RELEASE_TIMEOUT_MS = 2000;
-/** How long a dead server's last message (its failure cause) may trail its exit event. */
-const LATE_MESSAGE_MS = 300;
-/** First cool-down of a standby that keeps dying, and the most the doubling may reach. */
-const STANDBY_COOLDOWN_MS = 5000;
-const STANDBY_COOLDOWN_MAX_MS = 5 * 60_000;
-
 export function limitsOf(cfg: Config): Limits {
   return {
     pingIntervalMs: cfg.pingIntervalMs,
@@ -40,11 +30,11 @@ export function limitsOf(cfg: Config): Limits {
     maxRestarts: cfg.maxRestarts,
     restartWindowMs: cfg.restartWindowMs,
     memoryCeilingBytes: cfg.memoryCeilingBytes,
-    adoptionPingMs: ADOPTION_PING_MS,
-    standbyReleaseMs: STANDBY_RELEASE_TIMEOUT_MS,
-    lateMessageMs: LATE_MESSAGE_MS,
-    standbyCooldownMs: STANDBY_COOLDOWN_MS,
-    standbyCooldownMaxMs: STANDBY_COOLDOWN_MAX_MS,
+    adoptionPingMs: cfg.adoptionPingMs,
+    standbyReleaseMs: cfg.standbyReleaseMs,
+    lateMessageMs: cfg.lateMessageMs,
+    standbyCooldownMs: cfg.standbyCooldownMs,
+    standbyCooldownMaxMs: cfg.standbyCooldownMaxMs,
     specs: childSpecs(cfg.stopTimeoutMs),
   };
 }
