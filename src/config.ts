@@ -54,6 +54,8 @@ export interface Config {
   /** First pause before the launcher restarts a watchdog that keeps dying; it doubles up to the max (and orphanTimeoutMs / 4). */
   watchdogBackoffMs: number;
   watchdogBackoffMaxMs: number;
+  /** Absolute path of the service module the servers host; the built-in key-value store when unset. */
+  service?: string;
   /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
   metrics?: string;
 }
