@@ -54,6 +54,10 @@ export interface Config {
   /** First pause before the launcher restarts a watchdog that keeps dying; it doubles up to the max (and orphanTimeoutMs / 4). */
   watchdogBackoffMs: number;
   watchdogBackoffMaxMs: number;
+  /** The JSON-lines log in `<dataDir>/logs/`: a file is closed past this size… */
+  logFileBytes: number;
+  /** …and the dir keeps this many files, the oldest removed first. */
+  logFiles: number;
   /** Absolute path of the service module the servers host; the built-in key-value store when unset. */
   service?: string;
   /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
@@ -87,6 +91,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   standbyCooldownMaxMs: 5 * 60_000,
   watchdogBackoffMs: 100,
   watchdogBackoffMaxMs: 5000,
+  logFileBytes: 10 * 1024 * 1024,
+  logFiles: 10,
 });
 
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

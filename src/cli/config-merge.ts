@@ -38,6 +38,8 @@ const DIRECT: Partial<Record<keyof InstanceFields, keyof ConfigOpts>> = {
   standbyCooldownMaxMs: undefined,
   watchdogBackoffMs: undefined,
   watchdogBackoffMaxMs: undefined,
+  logFileBytes: undefined,
+  logFiles: undefined,
 };
 
 export type FromCli = (option: keyof ConfigOpts) => boolean;

@@ -38,6 +38,8 @@ export const INSTANCE_FIELDS = {
   standbyCooldownMaxMs: ms('longest standby cool-down'),
   watchdogBackoffMs: ms('first watchdog restart pause'),
   watchdogBackoffMaxMs: ms('longest watchdog restart pause'),
+  logFileBytes: count(64 * 1024, 1 << 30),
+  logFiles: count(1, 1000),
 };
 
 export type InstanceFields = { -readonly [K in keyof typeof INSTANCE_FIELDS]?: v.InferOutput<(typeof INSTANCE_FIELDS)[K]> };

@@ -5,6 +5,7 @@ import { registerClientCommands } from './client-command.js';
 import { registerChaos } from './chaos-command.js';
 import { registerCleanup } from './cleanup-command.js';
 import { registerConfig } from './config-command.js';
+import { registerLogs } from './logs-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
 import { registerStop } from './stop-command.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerClientCommands(program);
   registerChaos(program);
   registerConfig(program);
+  registerLogs(program);
   example(program, 'osps start --name web --detach', 'osps client set greeting hello --name web', 'osps status --name web', 'osps stop --name web');
   // Every level, so a usage error anywhere becomes exit 2 rather than commander's exit 1.
   const override = (c: Command): void => {
