@@ -59,7 +59,7 @@ async function startAll(names: string[]): Promise<number> {
 /** Re-runs this command in the foreground in a new session, logging to the data dir. */
 async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>, metrics: string | undefined): Promise<number> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const logFile = path.join(dataDir, 'osps.log');
+  const logFile = path.join(dataDir, 'console.log'); // the launcher's console; the JSON log is in logs/
   const out = openNoFollow(logFile, 'append');
   const args = process.argv.slice(1).filter((a) => a !== '--detach' && a !== '-d');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
