@@ -4,6 +4,7 @@ import { ensureDataDir } from '../runtime/data-dir.js';
 import { checkEndpointUsable } from '../runtime/endpoint.js';
 import { readLock } from '../runtime/lock.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import { checkMetricsBindable } from './metrics-preflight.js';
 
 /**
  * What `osps start` proves before it spawns anything, so that each refusal is one line
@@ -11,7 +12,7 @@ import type { RuntimePaths } from '../runtime/paths.js';
  * endpoint can be bound, no one else holds the instance's shm name, and the data dir is
  * ours and private. Creates the data dir.
  */
-export async function preflightStart(cfg: { endpoint: string; dataDir: string }, paths: RuntimePaths): Promise<void> {
+export async function preflightStart(cfg: { endpoint: string; dataDir: string; metrics?: string }, paths: RuntimePaths): Promise<void> {
   try {
     await checkEndpointUsable(cfg.endpoint);
   } catch (err) {
@@ -23,5 +24,6 @@ export async function preflightStart(cfg: { endpoint: string; dataDir: string },
   // The shm name is predictable and /dev/shm open to everyone: an object there that is not
   // ours was planted (ours, left by a dead tree, is the watchdog's to reclaim).
   checkShmOwner(paths.shmName);
+  if (cfg.metrics) await checkMetricsBindable(cfg.metrics);
   ensureDataDir(cfg.dataDir);
 }

@@ -1,12 +1,14 @@
 // The observation endpoint on a real tree: `--metrics` serves Prometheus text that parses,
 // a real failover moves the counters and shows on the dashboard's timeline (in Debian's
 // chromium), and a new watchdog serves the same address with the restart counts kept.
+import { execa } from 'execa';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, Instance, teardown, waitFor } from '../helpers/instance.js';
+import { freePort, Instance, LAUNCHER, teardown, waitFor } from '../helpers/instance.js';
 import { parseExposition, type Scrape } from './exposition.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -97,4 +99,24 @@ describe('--metrics on a live tree', () => {
     }, 15_000, 100);
     expect(total(again, 'osps_restarts_total', { role: 'primary' })).toBe(total(after, 'osps_restarts_total', { role: 'primary' }));
   }, 90_000);
+
+  it('refuses a metrics port another process holds: one line, exit 2, nothing started', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const port = (holder.address() as net.AddressInfo).port;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-it-'));
+    try {
+      const name = `t-metrics-busy-${process.pid}`;
+      const r = await execa(process.execPath, [LAUNCHER, 'start', '--name', name, '--runtime-dir', path.join(dir, 'run'), '--data-dir', path.join(dir, 'data'), '--endpoint', `tcp://127.0.0.1:${await freePort()}`, '--metrics', `127.0.0.1:${port}`], { reject: false, timeout: 20_000 });
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toBe(`osps: --metrics 127.0.0.1:${port}: cannot listen there (EADDRINUSE); another process holds the port`);
+      expect(r.stdout).toBe('');
+      const bad = await execa(process.execPath, [LAUNCHER, 'start', '--name', name, '--metrics', '0.0.0.0:9464'], { reject: false, timeout: 20_000 });
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toMatch(/only a loopback host/);
+    } finally {
+      holder.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
