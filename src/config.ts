@@ -42,6 +42,26 @@ export interface Config {
   maxQueuedWrites: number;
   /** How the watchdog and launcher write events on stdout: a readable line, or one JSON object a line. */
   eventFormat: EventFormat;
+  /** Ping period while a new watchdog learns the roles of the servers it adopts. */
+  adoptionPingMs: number;
+  /** Longest wait for the primary to report a dead standby's link closed before replacing it. */
+  standbyReleaseMs: number;
+  /** How long a dead server's last message (its failure cause) may trail its exit event. */
+  lateMessageMs: number;
+  /** First cool-down of a standby that keeps dying; it doubles up to `standbyCooldownMaxMs`. */
+  standbyCooldownMs: number;
+  standbyCooldownMaxMs: number;
+  /** First pause before the launcher restarts a watchdog that keeps dying; it doubles up to the max (and orphanTimeoutMs / 4). */
+  watchdogBackoffMs: number;
+  watchdogBackoffMaxMs: number;
+  /** The JSON-lines log in `<dataDir>/logs/`: a file is closed past this size… */
+  logFileBytes: number;
+  /** …and the dir keeps this many files, the oldest removed first. */
+  logFiles: number;
+  /** Absolute path of the service module the servers host; the built-in key-value store when unset. */
+  service?: string;
+  /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
+  metrics?: string;
 }
 
 export type EventFormat = 'text' | 'json';
@@ -64,6 +84,15 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   memoryCeilingBytes: 0,
   maxQueuedWrites: 100_000,
   eventFormat: 'text',
+  adoptionPingMs: 50,
+  standbyReleaseMs: 2000,
+  lateMessageMs: 300,
+  standbyCooldownMs: 5000,
+  standbyCooldownMaxMs: 5 * 60_000,
+  watchdogBackoffMs: 100,
+  watchdogBackoffMaxMs: 5000,
+  logFileBytes: 10 * 1024 * 1024,
+  logFiles: 10,
 });
 
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

@@ -16,11 +16,6 @@ import { EXIT_GAVE_UP, EXIT_START_FAILED } from './protocol/exit-codes.js';
 import { createNotifier, withoutNotifyEnv } from './systemd/notify.js';
 import { SystemdLink } from './systemd/link.js';
 
-/** First pause before restarting a watchdog that keeps dying; it doubles up to a cap. */
-const WATCHDOG_BACKOFF_MS = 100;
-/** The cap stays well under the servers' orphan timeout, so a new watchdog adopts them in time. */
-const WATCHDOG_BACKOFF_MAX_MS = 5000;
-
 /** Servers the last watchdog recorded that are still alive (same pid and start time). */
 function liveRecordedServers(paths: RuntimePaths): number[] {
   const state = readState(paths.stateFile);
@@ -163,7 +158,8 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
         await stopRecordedTree(paths, say);
         return EXIT_GAVE_UP;
       }
-      backoff = Math.min(WATCHDOG_BACKOFF_MAX_MS, cfg.orphanTimeoutMs / 4, backoff === 0 ? WATCHDOG_BACKOFF_MS : backoff * 2);
+      // The cap stays well under the servers' orphan timeout, so a new watchdog adopts them in time.
+      backoff = Math.min(cfg.watchdogBackoffMaxMs, cfg.orphanTimeoutMs / 4, backoff === 0 ? cfg.watchdogBackoffMs : backoff * 2);
       say(`the watchdog keeps dying (last: ${how}); the servers (pids ${servers.join(', ')}) keep serving; next watchdog in ${backoff} ms`);
       await sleep(backoff, undefined, { signal: wake.signal }).catch(() => {});
       if (stopping) break;

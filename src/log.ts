@@ -1,5 +1,7 @@
-// One readable line per event on stderr; `OSPS_LOG=json` switches to JSON lines for machines.
+// One readable line per event on stderr (`OSPS_LOG=json` switches to JSON lines for machines),
+// and a JSON record in the instance's log file (log-file.ts).
 import type { Fields } from './protocol/events.js';
+import { writeRecord } from './log-file.js';
 
 export type { Fields };
 
@@ -7,9 +9,14 @@ export type { Fields };
 // what an operator reads. Problems are always printed.
 const ROUTINE = /^(ready|standby-|primary-link-gone|promoted)/;
 
+// Problems are logged at `warn` in the file, the rest at `info`.
+const PROBLEM = /fail|error|lost|gone|refus|corrupt|reject/;
+
 export function logLine(component: string, event: string, fields: Fields = {}): void {
-  if (ROUTINE.test(event) && !process.env.OSPS_VERBOSE) return;
   const ts = new Date().toISOString();
+  // The log file keeps every line, routine ones included.
+  writeRecord(PROBLEM.test(event) ? 'warn' : 'info', { ts, kind: 'log', component, event, ...fields });
+  if (ROUTINE.test(event) && !process.env.OSPS_VERBOSE) return;
   if (process.env.OSPS_LOG === 'json') {
     process.stderr.write(`${JSON.stringify({ ts, component, event, ...fields })}\n`);
     return;

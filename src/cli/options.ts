@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, resolveConfig, type Config, type EventFormat } from '../config.js';
 import { OspsError } from '../errors.js';
+import { parseMetricsAddress } from '../observe/address.js';
 import { checkEndpoint, defaultRuntimeRoot, runtimePaths, type RuntimePaths } from '../runtime/paths.js';
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -55,6 +57,8 @@ export function configOptions(cmd: Command): Command {
     .option('--ring-bytes <n>', 'shm ring data size (power of two, >= 4 MiB)', intArg(4 * 1024 * 1024, 1 << 30), DEFAULTS.ringBytes)
     .option('--memory-ceiling <mb>', 'restart a server whose RSS exceeds this (0 = off)', intArg(0, 1 << 20), 0)
     .option('--sample-interval <ms>', 'CPU/RSS sampling period', ms, DEFAULTS.sampleIntervalMs)
+    .option('--service <path>', 'the service module the servers host (default: the built-in key-value store)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics and the dashboard here (loopback, e.g. 127.0.0.1:9464; off by default)')
     .addOption(new Option('--events <format>', 'event lines on stdout: text for people, json (one object a line) for programs').choices(['text', 'json']).default(DEFAULTS.eventFormat));
 }
 
@@ -73,6 +77,8 @@ export interface ConfigOpts extends InstanceOpts {
   memoryCeiling: number;
   sampleInterval: number;
   events: EventFormat;
+  metrics?: string;
+  service?: string;
 }
 
 export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
@@ -80,6 +86,9 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
   if ((o.ringBytes & (o.ringBytes - 1)) !== 0) throw new OspsError('USAGE', `--ring-bytes ${o.ringBytes} is not a power of two`);
   if (o.alarm <= o.pingInterval) throw new OspsError('USAGE', `--alarm (${o.alarm} ms) must be longer than --ping-interval (${o.pingInterval} ms)`);
   if (o.orphanTimeout <= o.pingInterval) throw new OspsError('USAGE', `--orphan-timeout must be longer than --ping-interval`);
+  if (o.metrics !== undefined) checkMetrics(o.metrics);
+  const service = o.service === undefined ? undefined : path.resolve(o.service);
+  if (service !== undefined && !fs.statSync(service, { throwIfNoEntry: false })?.isFile()) throw new OspsError('USAGE', `--service ${o.service}: no such file`);
   const paths = pathsFrom(o);
   const cfg: Partial<Config> = {
     name: o.name,
@@ -97,6 +106,23 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
     memoryCeilingBytes: o.memoryCeiling * 1024 * 1024,
     sampleIntervalMs: o.sampleInterval,
     eventFormat: o.events,
+    metrics: o.metrics,
+    service,
   };
   return { ...resolveConfig(cfg), dataDir: path.resolve(o.dataDir ?? defaultDataDir(o.name)) };
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
+/** `--metrics`: HOST:PORT on loopback (the endpoint has no authentication). */
+export function checkMetrics(address: string): void {
+  const addr = parseMetricsAddress(address);
+  if (!addr) throw new OspsError('USAGE', `--metrics ${JSON.stringify(address)}: expected HOST:PORT, e.g. 127.0.0.1:9464`);
+  if (!LOOPBACK.test(addr.host)) throw new OspsError('USAGE', `--metrics ${address}: only a loopback host (127.0.0.1, ::1, localhost) is served; the endpoint has no authentication`);
+}
+
+/** Checks between fields that only a config file sets (flags cannot break them). */
+export function checkConfig(cfg: Config): void {
+  if (cfg.standbyCooldownMaxMs < cfg.standbyCooldownMs) throw new OspsError('USAGE', `standbyCooldownMaxMs (${cfg.standbyCooldownMaxMs}) must be at least standbyCooldownMs (${cfg.standbyCooldownMs})`);
+  if (cfg.watchdogBackoffMaxMs < cfg.watchdogBackoffMs) throw new OspsError('USAGE', `watchdogBackoffMaxMs (${cfg.watchdogBackoffMaxMs}) must be at least watchdogBackoffMs (${cfg.watchdogBackoffMs})`);
 }

@@ -5,6 +5,7 @@ import { checkEndpointUsable } from '../runtime/endpoint.js';
 import { readLock } from '../runtime/lock.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { liveRecordedWatchdog } from '../watchdog/state-file.js';
+import { checkMetricsBindable } from './metrics-preflight.js';
 
 /**
  * What `osps start` proves before it spawns anything, so that each refusal is one line
@@ -12,7 +13,9 @@ import { liveRecordedWatchdog } from '../watchdog/state-file.js';
  * endpoint can be bound, no one else holds the instance's shm name, and the data dir is
  * ours and private. Creates the data dir.
  */
-export async function preflightStart(cfg: { endpoint: string; dataDir: string }, paths: RuntimePaths): Promise<void> {
+export async function preflightStart(cfg: { endpoint: string; dataDir: string; metrics?: string }, paths: RuntimePaths): Promise<void> {
+  // A live watchdog whose launcher died holds the endpoint and the metrics port: ours to take over.
+  const orphan = liveRecordedWatchdog(paths) !== null;
   try {
     await checkEndpointUsable(cfg.endpoint);
   } catch (err) {
@@ -21,10 +24,11 @@ export async function preflightStart(cfg: { endpoint: string; dataDir: string },
     const holder = inUse ? readLock(paths.lockFile) : null;
     if (holder?.live) throw new OspsError('ALREADY_RUNNING', `already running (pid ${holder.pid})`, { pid: holder.pid });
     // Held by our own instance whose launcher died: the launcher takes its watchdog over.
-    if (!inUse || liveRecordedWatchdog(paths) === null) throw err;
+    if (!inUse || !orphan) throw err;
   }
   // The shm name is predictable and /dev/shm open to everyone: an object there that is not
   // ours was planted (ours, left by a dead tree, is the watchdog's to reclaim).
   checkShmOwner(paths.shmName);
+  if (cfg.metrics && !orphan) await checkMetricsBindable(cfg.metrics);
   ensureDataDir(cfg.dataDir);
 }

@@ -4,13 +4,19 @@ import { adminRequest } from '../client/admin-client.js';
 import { instanceOptions, pathsFrom, type InstanceOpts } from './options.js';
 import { fail } from './output.js';
 import { example } from './help.js';
+import { watchStatus } from './status-watch.js';
 
 export function registerStatus(program: Command): void {
-  const cmd = program.command('status').description('per-process role, pid, state, uptime, CPU, RSS, ping RTT, restarts').option('--json', 'print the status object as JSON');
+  const cmd = program.command('status').description('per-process role, pid, state, uptime, CPU, RSS, ping RTT, restarts').option('--json', 'print the status object as JSON')
+    .option('-w, --watch', 'redraw the table in place every 500 ms, with write rate and last events, until Ctrl-C');
   instanceOptions(cmd);
-  example(cmd, 'osps status --name web', 'osps status --name web --json');
-  cmd.action(async (o: InstanceOpts & { json?: boolean }) => {
+  example(cmd, 'osps status --name web', 'osps status --name web --json', 'osps status --name web --watch');
+  cmd.action(async (o: InstanceOpts & { json?: boolean; watch?: boolean }) => {
     const paths = pathsFrom(o);
+    if (o.watch) {
+      await watchStatus(paths);
+      return;
+    }
     const reply = await adminRequest(paths, { op: 'status' });
     if (!reply) {
       process.exitCode = fail(`instance '${o.name}' is not running`);

@@ -26,6 +26,7 @@ export class AdoptSteps extends StopSteps {
     }
     s.phase = 'adopting';
     s.failover = input.adopt.failover;
+    if (input.adopt.restarts) s.restarts = { primary: input.adopt.restarts.primary ?? 0, secondary: input.adopt.restarts.secondary ?? 0 };
     const f = input.adopt.failover;
     s.job = { kind: 'adopt', step: 'learning', until: this.now + s.limits.alarmMs, oldPid: f?.oldPid ?? null, cause: f?.cause ?? null };
     this.record();

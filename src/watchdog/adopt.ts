@@ -10,6 +10,8 @@ export interface AdoptionPlan {
   children: RecordedChild[];
   /** The failover a dead predecessor had under way, if any. */
   failover: WatchdogState['failover'];
+  /** The predecessor's restart counts, so `status` and the metrics keep counting. */
+  restarts: WatchdogState['restarts'] | null;
 }
 
 /** How a watchdog starts: adopt live servers, or start fresh after fencing the unadoptable ones. */
@@ -40,7 +42,7 @@ export function planStart(paths: RuntimePaths, endpoint: string, launcherPid: nu
     }
   }
   if (children.length > 0 && ShmRing.exists(paths.shmName)) {
-    return { kind: 'adopt', plan: { ring: ShmRing.attach(paths.shmName), children, failover: state?.failover ?? null } };
+    return { kind: 'adopt', plan: { ring: ShmRing.attach(paths.shmName), children, failover: state?.failover ?? null, restarts: state?.restarts ?? null } };
   }
   // Not an adoption: what would be reclaimed must be held by nothing that could serve.
   const servers = new Set(children.map((c) => c.pid));

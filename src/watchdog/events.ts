@@ -21,6 +21,7 @@ export function formatEvent(e: WatchdogEvent, format: EventFormat): string {
  */
 export class EventLog {
   readonly recent: WatchdogEvent[] = [];
+  private readonly listeners: ((e: WatchdogEvent) => void)[] = [];
 
   constructor(
     private file: string | null,
@@ -40,7 +41,13 @@ export class EventLog {
         // The runtime dir is gone during cleanup; the stdout line is enough then.
       }
     }
+    for (const fn of this.listeners) fn(e);
     return e;
+  }
+
+  /** Calls `fn` with every event emitted from now on (the metrics endpoint, the log file). */
+  subscribe(fn: (e: WatchdogEvent) => void): void {
+    this.listeners.push(fn);
   }
 
   /** Stops writing the JSON copy: the runtime dir is about to be removed. */

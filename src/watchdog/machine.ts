@@ -121,7 +121,7 @@ export interface AdoptedServer {
 }
 
 export type Input =
-  | { kind: 'start'; selfPid: number; epoch: number; adopt: { children: AdoptedServer[]; failover: FailoverRecord | null } | null }
+  | { kind: 'start'; selfPid: number; epoch: number; adopt: { children: AdoptedServer[]; failover: FailoverRecord | null; restarts?: Record<Role, number> | null } | null }
   | { kind: 'spawned'; role: Role; token: string; pid: number; startTime: number | null }
   | { kind: 'spawn-failed'; role: Role; message: string }
   | { kind: 'exited'; token: string; cause: string; lastWords: { reason: string; code: string | null } | null }

@@ -1,6 +1,8 @@
 // Watchdog process entry: the launcher passes the resolved config; we run until stopped.
 import '../runtime/no-inspector.js';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeRecord } from '../log-file.js';
 import { resolveConfig, type Config } from '../config.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { isSameProcess } from '../runtime/proc.js';
@@ -11,6 +13,8 @@ import { Watchdog } from './watchdog.js';
 
 /** How long servers that cannot be adopted get to die after SIGKILL before we give up starting. */
 const FENCE_WAIT_MS = 5000;
+/** Events logged at `warn` in the log file. */
+const PROBLEM_EVENTS = new Set(['ping-missed', 'exited', 'detected', 'fenced', 'link-lost', 'memory-ceiling', 'give-up', 'standby-cooldown']);
 
 const raw = process.env.OSPS_CONFIG;
 if (!raw) {
@@ -19,8 +23,13 @@ if (!raw) {
 }
 const cfg = resolveConfig(JSON.parse(raw) as Partial<Config>) as Config & { dataDir: string };
 const paths = runtimePaths(cfg.name, cfg.runtimeRoot);
+// The JSON-lines log of the instance, for this process and (inherited) its servers.
+process.env.OSPS_LOG_DIR = path.join(cfg.dataDir, 'logs');
+process.env.OSPS_LOG_FILE_BYTES = String(cfg.logFileBytes);
+process.env.OSPS_LOG_FILES = String(cfg.logFiles);
 const launcherPid = process.env.OSPS_LAUNCHER_PID ? Number(process.env.OSPS_LAUNCHER_PID) : null;
 const events = new EventLog(paths.eventsFile, process.stdout, cfg.eventFormat);
+events.subscribe((e) => writeRecord(PROBLEM_EVENTS.has(e.event) ? 'warn' : 'info', { kind: 'event', ...e }));
 const watchdog = new Watchdog(cfg, paths, events, launcherPid);
 
 // Whoever reads our event lines may go away (a closed pipe): keep supervising regardless.

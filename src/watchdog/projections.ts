@@ -35,6 +35,7 @@ export function toRecord(s: SupervisorState, self: { launcherPid: number | null;
     children: Object.values(s.children)
       .filter((c) => c.status !== 'exited')
       .map((c) => ({ role: c.role, pid: c.pid, token: c.token, startTime: c.startTime })),
+    restarts: { ...s.restarts },
     updatedAt: new Date().toISOString(),
   };
 }

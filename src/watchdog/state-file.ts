@@ -31,6 +31,8 @@ export interface WatchdogState {
   /** Set while a failover is in progress: the step reached and the fenced pid. */
   failover: FailoverRecord | null;
   children: RecordedChild[];
+  /** Servers restarted per role since the tree started, carried across watchdog restarts (absent in older files). */
+  restarts?: Record<Role, number>;
   updatedAt: string;
 }
 

@@ -18,18 +18,9 @@ import { emptyTelemetry, toRecord, toStatus, type Telemetry } from './projection
 import { Sampler } from './sampler.js';
 import { writeState } from './state-file.js';
 import { transition } from './transition.js';
+import { startObservation, type Observation } from './observation.js';
 
 type Cfg = Config & { dataDir: string };
-
-/** Ping period while learning adopted servers' roles (faster than the steady ping). */
-const ADOPTION_PING_MS = 50;
-/** Longest wait for the primary to report a dead standby's link closed before replacing it. */
-const STANDBY_RELEASE_TIMEOUT_MS = 2000;
-/** How long a dead server's last message (its failure cause) may trail its exit event. */
-const LATE_MESSAGE_MS = 300;
-/** First cool-down of a standby that keeps dying, and the most the doubling may reach. */
-const STANDBY_COOLDOWN_MS = 5000;
-const STANDBY_COOLDOWN_MAX_MS = 5 * 60_000;
 
 export function limitsOf(cfg: Config): Limits {
   return {
@@ -39,11 +30,11 @@ export function limitsOf(cfg: Config): Limits {
     maxRestarts: cfg.maxRestarts,
     restartWindowMs: cfg.restartWindowMs,
     memoryCeilingBytes: cfg.memoryCeilingBytes,
-    adoptionPingMs: ADOPTION_PING_MS,
-    standbyReleaseMs: STANDBY_RELEASE_TIMEOUT_MS,
-    lateMessageMs: LATE_MESSAGE_MS,
-    standbyCooldownMs: STANDBY_COOLDOWN_MS,
-    standbyCooldownMaxMs: STANDBY_COOLDOWN_MAX_MS,
+    adoptionPingMs: cfg.adoptionPingMs,
+    standbyReleaseMs: cfg.standbyReleaseMs,
+    lateMessageMs: cfg.lateMessageMs,
+    standbyCooldownMs: cfg.standbyCooldownMs,
+    standbyCooldownMaxMs: cfg.standbyCooldownMaxMs,
     specs: childSpecs(cfg.stopTimeoutMs),
   };
 }
@@ -84,6 +75,8 @@ export class Watchdog {
   private readonly selfStartTime = processStartTime(process.pid);
   /** This watchdog adopted a predecessor's servers. */
   private isSuccessor = false;
+  /** The metrics endpoint and dashboard, when `--metrics` asked for them. */
+  private observation: Observation | null = null;
   private resolveDone!: (code: number) => void;
   /** Resolves with the process exit code once the tree is stopped and cleaned. */
   readonly done: Promise<number>;
@@ -124,8 +117,9 @@ export class Watchdog {
     // The alarm's resolution, and the adoption's fast pings: a tenth of the alarm, within 20..50 ms.
     this.tickTimer = setInterval(() => this.dispatch({ kind: 'tick' }), Math.max(20, Math.min(50, this.cfg.alarmMs / 10)));
     this.sampler.start();
-    const adopt = plan && { children: plan.children, failover: plan.failover };
+    const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
     this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
+    if (this.cfg.metrics) this.observation = await startObservation(this.cfg.metrics, this.events, () => this.status(), !this.isSuccessor);
   }
 
   /** Graceful stop (SIGTERM, `osps stop`, or a start that failed). */
@@ -174,7 +168,10 @@ export class Watchdog {
     if (m.t === 'hello' || m.t === 'ready' || m.t === 'pong') t.lastPongAt = now;
     if (m.t === 'pong') {
       const sent = this.pingSentAt.get(m.seq);
-      if (sent !== undefined) t.rttMs = now - sent;
+      if (sent !== undefined) {
+        t.rttMs = now - sent;
+        this.observation?.observer.observePingRtt(this.state.children[token]!.role, t.rttMs);
+      }
       t.keys = m.keys;
     }
     this.dispatch({ kind: 'message', token, m });
@@ -264,6 +261,7 @@ export class Watchdog {
       this.pinger.close();
       this.control.close();
       this.events.detachFile();
+      await this.observation?.close();
       removed = await destroyIpc(this.paths, this.ring);
       this.ring = null;
     } finally {

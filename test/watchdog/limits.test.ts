@@ -1,0 +1,12 @@
+// The watchdog's and launcher's timing constants are tunables of Config, with their defaults.
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, resolveConfig } from '../../src/config.js';
+import { limitsOf } from '../../src/watchdog/watchdog.js';
+
+describe('timing constants in Config', () => {
+  it('have their defaults and reach the supervision limits', () => {
+    expect(DEFAULTS).toMatchObject({ adoptionPingMs: 50, standbyReleaseMs: 2000, lateMessageMs: 300, standbyCooldownMs: 5000, standbyCooldownMaxMs: 300_000, watchdogBackoffMs: 100, watchdogBackoffMaxMs: 5000 });
+    const limits = limitsOf(resolveConfig({ adoptionPingMs: 25, standbyReleaseMs: 900, lateMessageMs: 150, standbyCooldownMs: 700, standbyCooldownMaxMs: 7000 }));
+    expect(limits).toMatchObject({ adoptionPingMs: 25, standbyReleaseMs: 900, lateMessageMs: 150, standbyCooldownMs: 700, standbyCooldownMaxMs: 7000 });
+  });
+});
