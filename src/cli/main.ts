@@ -9,6 +9,7 @@ import { registerLogs } from './logs-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
 import { registerStop } from './stop-command.js';
+import { registerSystemdUnit } from '../systemd/unit-command.js';
 import { example } from './help.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerChaos(program);
   registerConfig(program);
   registerLogs(program);
+  registerSystemdUnit(program);
   example(program, 'osps start --name web --detach', 'osps client set greeting hello --name web', 'osps status --name web', 'osps stop --name web');
   // Every level, so a usage error anywhere becomes exit 2 rather than commander's exit 1.
   const override = (c: Command): void => {
