@@ -9,7 +9,7 @@ import { registerLogs } from './logs-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
 import { registerStop } from './stop-command.js';
-import { registerSystemdUnit } from '../systemd/unit-command.js';
+import { registerSystemdUnit } from './systemd-unit-command.js';
 import { example } from './help.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -27,7 +27,7 @@ describe('osps systemd-unit', () => {
   it('has an example in --help and refuses a bad value with exit 2', () => {
     const help = osps('systemd-unit', '--help');
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('Example:');
+    expect(help.stdout).toContain('Examples:');
     expect(osps('systemd-unit', '--watchdog-sec', '0').status).toBe(2);
     expect(osps('systemd-unit', '--scope', 'global').status).toBe(2);
     const badName = osps('systemd-unit', '--name', '../x');

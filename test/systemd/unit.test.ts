@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installInstructions } from '../../src/systemd/unit-command.js';
+import { installInstructions } from '../../src/cli/systemd-unit-command.js';
 import { quoteArg, renderUnit } from '../../src/systemd/unit.js';
 
 type Unit = Map<string, Map<string, string[]>>;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_WATCHDOG_SEC, LAUNCHER_JS, renderUnit, unitDirs, unitFileName, type UnitOptions } from './unit.js';
+import { DEFAULT_WATCHDOG_SEC, LAUNCHER_JS, renderUnit, unitDirs, unitFileName, type UnitOptions } from '../systemd/unit.js';
+import { example } from './help.js';
 
 interface UnitCommandOpts {
   name: string;
@@ -44,7 +45,7 @@ function seconds(value: string): number {
 
 /** `osps systemd-unit`: the unit file on stdout (pipe it to tee), the install steps on stderr. */
 export function registerSystemdUnit(program: Command): Command {
-  return program
+  const cmd = program
     .command('systemd-unit')
     .description('print a systemd unit file that runs this instance (install steps go to stderr)')
     .argument('[start-flags...]', 'further `start` flags, after --')
@@ -52,8 +53,12 @@ export function registerSystemdUnit(program: Command): Command {
     .addOption(new Option('--scope <scope>', 'system unit or a user unit (systemctl --user)').choices(['system', 'user']).default('system'))
     .option('--user <user>', 'User= of a system unit (default: root)')
     .option('--watchdog-sec <s>', 'WatchdogSec: systemd restarts a launcher silent this long', seconds, DEFAULT_WATCHDOG_SEC)
-    .addHelpText('after', '\nExample:\n  osps systemd-unit --name web --user osps -- --endpoint tcp://127.0.0.1:7000 | sudo tee /etc/systemd/system/osps-web.service')
-    .action((args: string[], o: UnitCommandOpts) => {
+  example(
+    cmd,
+    'osps systemd-unit --name web --user osps -- --endpoint tcp://127.0.0.1:7000 | sudo tee /etc/systemd/system/osps-web.service',
+    'osps systemd-unit --name web --scope user > ~/.config/systemd/user/osps-web.service',
+  );
+  return cmd.action((args: string[], o: UnitCommandOpts) => {
       const opts: UnitOptions = { name: o.name, scope: o.scope, args, watchdogSec: o.watchdogSec, ...(o.user ? { user: o.user } : {}) };
       process.stdout.write(renderUnit(opts));
       process.stderr.write(`\n# install:\n${installInstructions(opts)}\n`);
