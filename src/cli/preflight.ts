@@ -3,6 +3,7 @@ import { checkShmOwner } from '../ipc/shm/inspect.js';
 import { ensureDataDir } from '../runtime/data-dir.js';
 import { checkEndpointUsable } from '../runtime/endpoint.js';
 import { readLock } from '../runtime/lock.js';
+import { checkRespUsable } from '../runtime/resp-address.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 
 /**
@@ -11,7 +12,7 @@ import type { RuntimePaths } from '../runtime/paths.js';
  * endpoint can be bound, no one else holds the instance's shm name, and the data dir is
  * ours and private. Creates the data dir.
  */
-export async function preflightStart(cfg: { endpoint: string; dataDir: string }, paths: RuntimePaths): Promise<void> {
+export async function preflightStart(cfg: { endpoint: string; resp?: string; dataDir: string }, paths: RuntimePaths): Promise<void> {
   try {
     await checkEndpointUsable(cfg.endpoint);
   } catch (err) {
@@ -20,6 +21,7 @@ export async function preflightStart(cfg: { endpoint: string; dataDir: string },
     if (holder?.live) throw new OspsError('ALREADY_RUNNING', `already running (pid ${holder.pid})`, { pid: holder.pid });
     throw err;
   }
+  if (cfg.resp !== undefined) await checkRespUsable(cfg.resp);
   // The shm name is predictable and /dev/shm open to everyone: an object there that is not
   // ours was planted (ours, left by a dead tree, is the watchdog's to reclaim).
   checkShmOwner(paths.shmName);
