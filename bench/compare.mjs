@@ -1,0 +1,181 @@
+// `npm run bench:compare`: osps and its anchors side by side, same machine, same run, same
+// load generators (bench/loadgen.mjs), each generator's ceiling (a bare echo server it drives)
+// printed beside the figures it limits. Percentiles come from the merged samples of every
+// generator process. Server CPU-seconds per 1 000 replicated writes come from
+// /proc/PID/stat (utime + stime) read before and after each load.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startRedisPair, hasCommand } from './redis-pair.mjs';
+import { ROOT, Tree, freePort } from './tree.mjs';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
+/** Load generator processes for a many-client figure: one event loop for 64 clients would be the limit. */
+const PROCS = Number(process.env.BENCH_LOADGEN_PROCS ?? 2);
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+const children = new Set();
+
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / CLK_TCK;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function runLoadgen(opts) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bench', 'loadgen.mjs'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(p);
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.once('exit', (code) => {
+      children.delete(p);
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`));
+    });
+  });
+}
+
+/** `clients` closed-loop clients split over generator processes; throughput, merged percentiles, server CPU per 1 000 writes. */
+async function load({ kind, target, clients, mode = 'set', serverPids = [] }) {
+  const procs = clients === 1 ? 1 : PROCS;
+  const per = Math.ceil(clients / procs);
+  const cpu0 = serverPids.length ? cpuSeconds(serverPids) : 0;
+  const reports = await Promise.all(Array.from({ length: procs }, (_, i) =>
+    runLoadgen({ kind, target, mode, clients: Math.min(per, clients - i * per), warmupMs: WARMUP_MS, durationMs: DURATION_MS, prefix: `${kind}${i}` })));
+  const cpu = serverPids.length ? cpuSeconds(serverPids) - cpu0 : NaN;
+  const lat = reports.flatMap((r) => r.lat).sort((a, b) => a - b);
+  const total = reports.reduce((s, r) => s + r.total, 0);
+  return {
+    opsPerSec: reports.reduce((s, r) => s + r.inWindow, 0) / (DURATION_MS / 1000),
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    errors: reports.reduce((s, r) => s + r.errors, 0),
+    cpuPer1k: (cpu / total) * 1000,
+  };
+}
+
+async function echoServer(kind, address) {
+  const p = spawn(process.execPath, [path.join(ROOT, 'bench', 'echo-server.mjs'), kind, address], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(p);
+  await new Promise((resolve, reject) => {
+    p.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
+    p.once('exit', (code) => reject(new Error(`echo server exited ${code}`)));
+  });
+  return { pid: p.pid, stop: () => new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); }).then(() => children.delete(p)) };
+}
+
+function redisBenchmark(port) {
+  if (!hasCommand('redis-benchmark')) return null;
+  const r = spawnSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-t', 'set,get,incr', '-n', '20000', '-c', '50', '--csv'], { encoding: 'utf8', timeout: 60_000 });
+  const out = {};
+  for (const line of (r.stdout ?? '').split('\n')) {
+    const m = /^"(SET|GET|INCR)","([\d.]+)"/.exec(line);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+const R = {};
+
+async function main() {
+  // The transports' ceilings, each driven by the generator it limits.
+  {
+    const zport = await freePort();
+    const echo = await echoServer('zmq', `tcp://127.0.0.1:${zport}`);
+    log('zeromq echo @64');
+    R.zmqEcho64 = await load({ kind: 'zmq', target: `tcp://127.0.0.1:${zport}`, clients: 64, serverPids: [echo.pid] });
+    R.zmqEcho1 = await load({ kind: 'zmq', target: `tcp://127.0.0.1:${zport}`, clients: 1 });
+    await echo.stop();
+    const rport = await freePort();
+    const recho = await echoServer('resp', `127.0.0.1:${rport}`);
+    log('RESP echo @64 (SET, and SET + WAIT)');
+    R.respEcho64 = await load({ kind: 'resp', target: `127.0.0.1:${rport}`, clients: 64, mode: 'set' });
+    R.respEchoWait64 = await load({ kind: 'resp', target: `127.0.0.1:${rport}`, clients: 64, mode: 'setwait' });
+    await recho.stop();
+  }
+  // osps: a real tree (launcher, watchdog, primary, standby) serving zeromq and RESP.
+  {
+    const respPort = await freePort();
+    const tree = new Tree('compare', ['--resp', `127.0.0.1:${respPort}`]);
+    await tree.start();
+    try {
+      await tree.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync');
+      const pids = [tree.pid('primary'), tree.pid('secondary')];
+      log('osps over zeromq @64, @1');
+      R.osZmq64 = await load({ kind: 'zmq', target: tree.endpoint, clients: 64, serverPids: pids });
+      R.osZmq1 = await load({ kind: 'zmq', target: tree.endpoint, clients: 1 });
+      log('osps over RESP @64, @1');
+      R.osResp64 = await load({ kind: 'resp', target: `127.0.0.1:${respPort}`, clients: 64, serverPids: pids });
+      R.osResp1 = await load({ kind: 'resp', target: `127.0.0.1:${respPort}`, clients: 1 });
+      log('redis-benchmark against osps');
+      R.osRb = redisBenchmark(respPort);
+    } finally {
+      await tree.stop();
+    }
+  }
+  // Redis master + one replica: SET and WAIT 1 0 written together, one round trip.
+  const redis = await startRedisPair();
+  if (!redis) log('redis-server not found: the Redis anchors are skipped (Debian/Ubuntu: apt-get install redis-server)');
+  else {
+    try {
+      const target = `127.0.0.1:${redis.port}`;
+      log('Redis SET + WAIT 1 0 @64, @1');
+      R.redis64 = await load({ kind: 'resp', target, clients: 64, mode: 'setwait', serverPids: [redis.masterPid, redis.replicaPid] });
+      R.redis1 = await load({ kind: 'resp', target, clients: 1, mode: 'setwait' });
+      log('redis-benchmark against redis-server');
+      R.redisRb = redisBenchmark(redis.port);
+    } finally {
+      await redis.stop();
+    }
+  }
+  print();
+}
+
+const n0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
+const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} ms` : '—');
+const cpu = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} s` : '—');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+
+function print() {
+  const rows = [];
+  const row = (figure, osps, anchor, r, ceiling = '') => rows.push([figure, osps, anchor, r, ceiling]);
+  const { zmqEcho64: ze, osZmq64: oz, osResp64: or, redis64: rd, respEcho64: re, respEchoWait64: rew } = R;
+  row('writes/s @64, zeromq (osps vs bare ROUTER echo)', n0(oz.opsPerSec), n0(ze.opsPerSec), ratio(oz.opsPerSec, ze.opsPerSec), `generator ceiling = the echo: ${n0(ze.opsPerSec)}`);
+  row('  p50 / p99 @64, zeromq', `${ms(oz.p50)} / ${ms(oz.p99)}`, `${ms(ze.p50)} / ${ms(ze.p99)}`, '');
+  row('writes/s @64, RESP (osps SET vs Redis SET+WAIT 1 0)', n0(or.opsPerSec), rd ? n0(rd.opsPerSec) : 'no redis', rd ? ratio(or.opsPerSec, rd.opsPerSec) : '—',
+    `generator ceiling: SET ${n0(re.opsPerSec)}, SET+WAIT ${n0(rew.opsPerSec)}`);
+  row('  p50 / p99 @64, RESP', `${ms(or.p50)} / ${ms(or.p99)}`, rd ? `${ms(rd.p50)} / ${ms(rd.p99)}` : '—', '');
+  row('replicated write p50 @1, zeromq', ms(R.osZmq1.p50), `echo ${ms(R.zmqEcho1.p50)}`, '');
+  row('replicated write p50 @1, RESP', ms(R.osResp1.p50), R.redis1 ? ms(R.redis1.p50) : '—', R.redis1 ? ratio(R.osResp1.p50, R.redis1.p50) : '—');
+  row('server CPU-s per 1 000 writes, RESP @64', cpu(or.cpuPer1k), rd ? cpu(rd.cpuPer1k) : '—', rd ? ratio(or.cpuPer1k, rd.cpuPer1k) : '—', 'osps: primary+standby; Redis: master+replica');
+  row('server CPU-s per 1 000 writes, zeromq @64', cpu(oz.cpuPer1k), `echo ${cpu(ze.cpuPer1k)}`, ratio(oz.cpuPer1k, ze.cpuPer1k));
+  for (const t of ['SET', 'GET', 'INCR']) {
+    row(`redis-benchmark -t ${t.toLowerCase()} -c 50 (req/s)`, R.osRb ? n0(R.osRb[t]) : '—', R.redisRb ? n0(R.redisRb[t]) : '—', R.osRb && R.redisRb ? ratio(R.osRb[t], R.redisRb[t]) : '—', 'figures only (Redis: no WAIT)');
+  }
+  const errs = ['zmqEcho64', 'osZmq64', 'osResp64', 'redis64', 'respEcho64', 'respEchoWait64'].map((k) => R[k]?.errors ?? 0).reduce((a, b) => a + b, 0);
+  const head = ['figure', 'osps', 'anchor', 'ratio', 'note'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
+  console.log(`\nosps vs anchors, ${DURATION_MS / 1000} s a figure after ${WARMUP_MS} ms warm-up, ${PROCS} generator processes for 64 clients, one request in flight per client`);
+  console.log(line(head));
+  console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log(`errors seen by the generators: ${errs}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const p of children) p.kill('SIGKILL');
+}
