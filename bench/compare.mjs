@@ -38,9 +38,15 @@ function runLoadgen(opts) {
     children.add(p);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
-    p.once('exit', (code) => {
+    // 'close', not 'exit': the report may still be in the pipe when the process has exited.
+    p.once('close', (code) => {
       children.delete(p);
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`));
+      try {
+        if (code !== 0) throw new Error(`load generator exited ${code}`);
+        resolve(JSON.parse(out));
+      } catch (err) {
+        reject(err);
+      }
     });
   });
 }
@@ -174,8 +180,7 @@ function print() {
   console.log(`errors seen by the generators: ${errs}`);
 }
 
-try {
-  await main();
-} finally {
+process.on('exit', () => {
   for (const p of children) p.kill('SIGKILL');
-}
+});
+await main();

@@ -24,7 +24,7 @@ function record(sentAt, ok) {
   if (!ok) errors++;
   if (sentAt >= windowStart && now <= end) {
     inWindow++;
-    lat.push(now - sentAt);
+    lat.push(Math.round((now - sentAt) * 1000) / 1000);
   }
   return now < end;
 }
@@ -88,5 +88,5 @@ function respClient(i) {
 
 const run = o.kind === 'zmq' ? zmqClient : respClient;
 await Promise.all(Array.from({ length: o.clients }, (_, i) => run(i)));
-process.stdout.write(JSON.stringify({ total, inWindow, errors, durationMs: o.durationMs, lat }));
-process.exit(0);
+// A piped stdout is asynchronous: exit only once the report is written.
+process.stdout.write(JSON.stringify({ total, inWindow, errors, durationMs: o.durationMs, lat }), () => process.exit(0));
