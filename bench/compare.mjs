@@ -2,17 +2,20 @@
 // load generators (bench/loadgen.mjs), each generator's ceiling (a bare echo server it drives)
 // printed beside the figures it limits. Percentiles come from the merged samples of every
 // generator process. Server CPU-seconds per 1 000 replicated writes come from
-// /proc/PID/stat (utime + stime) read before and after each load.
+// /proc/PID/stat (utime + stime) read before and after each load. All servers run at once and
+// every round measures each osps figure next to its anchor (BENCH_ROUNDS, default 3).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRedisPair, hasCommand } from './redis-pair.mjs';
 import { ROOT, Tree, freePort } from './tree.mjs';
 
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
 /** Load generator processes for a many-client figure: one event loop for 64 clients would be the limit. */
 const PROCS = Number(process.env.BENCH_LOADGEN_PROCS ?? 2);
+/** Rounds of every figure; throughput is the median round, percentiles merge every round's samples. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 const children = new Set();
 
@@ -51,21 +54,33 @@ function runLoadgen(opts) {
   });
 }
 
-/** `clients` closed-loop clients split over generator processes; throughput, merged percentiles, server CPU per 1 000 writes. */
-async function load({ kind, target, clients, mode = 'set', serverPids = [] }) {
+/** One load run: `clients` closed-loop clients split over generator processes; raw samples and server CPU. */
+async function loadOnce({ kind, target, clients, mode = 'set', serverPids = [] }) {
   const procs = clients === 1 ? 1 : PROCS;
   const per = Math.ceil(clients / procs);
   const cpu0 = serverPids.length ? cpuSeconds(serverPids) : 0;
   const reports = await Promise.all(Array.from({ length: procs }, (_, i) =>
     runLoadgen({ kind, target, mode, clients: Math.min(per, clients - i * per), warmupMs: WARMUP_MS, durationMs: DURATION_MS, prefix: `${kind}${i}` })));
-  const cpu = serverPids.length ? cpuSeconds(serverPids) - cpu0 : NaN;
-  const lat = reports.flatMap((r) => r.lat).sort((a, b) => a - b);
-  const total = reports.reduce((s, r) => s + r.total, 0);
   return {
+    cpu: serverPids.length ? cpuSeconds(serverPids) - cpu0 : NaN,
+    lat: reports.flatMap((r) => r.lat),
+    total: reports.reduce((s, r) => s + r.total, 0),
     opsPerSec: reports.reduce((s, r) => s + r.inWindow, 0) / (DURATION_MS / 1000),
+    errors: reports.reduce((s, r) => s + r.errors, 0),
+  };
+}
+
+/** The runs of one figure over every round: median throughput, percentiles of all samples merged, CPU over all writes. */
+function summarize(runs) {
+  const lat = runs.flatMap((r) => r.lat).sort((a, b) => a - b);
+  const rates = runs.map((r) => r.opsPerSec).sort((a, b) => a - b);
+  const cpu = runs.reduce((s, r) => s + r.cpu, 0);
+  const total = runs.reduce((s, r) => s + r.total, 0);
+  return {
+    opsPerSec: rates[Math.floor(rates.length / 2)],
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
-    errors: reports.reduce((s, r) => s + r.errors, 0),
+    errors: runs.reduce((s, r) => s + r.errors, 0),
     cpuPer1k: (cpu / total) * 1000,
   };
 }
@@ -95,55 +110,48 @@ const log = (s) => process.stderr.write(`${s}\n`);
 const R = {};
 
 async function main() {
-  // The transports' ceilings, each driven by the generator it limits.
-  {
-    const zport = await freePort();
-    const echo = await echoServer('zmq', `tcp://127.0.0.1:${zport}`);
-    log('zeromq echo @64');
-    R.zmqEcho64 = await load({ kind: 'zmq', target: `tcp://127.0.0.1:${zport}`, clients: 64, serverPids: [echo.pid] });
-    R.zmqEcho1 = await load({ kind: 'zmq', target: `tcp://127.0.0.1:${zport}`, clients: 1 });
-    await echo.stop();
-    const rport = await freePort();
-    const recho = await echoServer('resp', `127.0.0.1:${rport}`);
-    log('RESP echo @64 (SET, and SET + WAIT)');
-    R.respEcho64 = await load({ kind: 'resp', target: `127.0.0.1:${rport}`, clients: 64, mode: 'set' });
-    R.respEchoWait64 = await load({ kind: 'resp', target: `127.0.0.1:${rport}`, clients: 64, mode: 'setwait' });
-    await recho.stop();
-  }
-  // osps: a real tree (launcher, watchdog, primary, standby) serving zeromq and RESP.
-  {
-    const respPort = await freePort();
-    const tree = new Tree('compare', ['--resp', `127.0.0.1:${respPort}`]);
-    await tree.start();
-    try {
-      await tree.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync');
-      const pids = [tree.pid('primary'), tree.pid('secondary')];
-      log('osps over zeromq @64, @1');
-      R.osZmq64 = await load({ kind: 'zmq', target: tree.endpoint, clients: 64, serverPids: pids });
-      R.osZmq1 = await load({ kind: 'zmq', target: tree.endpoint, clients: 1 });
-      log('osps over RESP @64, @1');
-      R.osResp64 = await load({ kind: 'resp', target: `127.0.0.1:${respPort}`, clients: 64, serverPids: pids });
-      R.osResp1 = await load({ kind: 'resp', target: `127.0.0.1:${respPort}`, clients: 1 });
-      log('redis-benchmark against osps');
-      R.osRb = redisBenchmark(respPort);
-    } finally {
-      await tree.stop();
+  // Every server runs for the whole benchmark; each round measures osps right beside its
+  // anchor, so a neighbour's load on this machine falls on both figures of a ratio alike.
+  const zport = await freePort();
+  const zmqEcho = await echoServer('zmq', `tcp://127.0.0.1:${zport}`);
+  const rport = await freePort();
+  const respEcho = await echoServer('resp', `127.0.0.1:${rport}`);
+  const respPort = await freePort();
+  const tree = new Tree('compare', ['--resp', `127.0.0.1:${respPort}`]);
+  await tree.start();
+  let redis = null;
+  try {
+    await tree.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync');
+    redis = await startRedisPair();
+    if (!redis) log('redis-server not found: the Redis anchors are skipped (Debian/Ubuntu: apt-get install redis-server)');
+    const osPids = [tree.pid('primary'), tree.pid('secondary')];
+    const osResp = `127.0.0.1:${respPort}`;
+    const figures = {
+      zmqEcho64: { kind: 'zmq', target: `tcp://127.0.0.1:${zport}`, clients: 64, serverPids: [zmqEcho.pid] },
+      osZmq64: { kind: 'zmq', target: tree.endpoint, clients: 64, serverPids: osPids },
+      respEcho64: { kind: 'resp', target: `127.0.0.1:${rport}`, clients: 64 },
+      osResp64: { kind: 'resp', target: osResp, clients: 64, serverPids: osPids },
+      respEchoWait64: { kind: 'resp', target: `127.0.0.1:${rport}`, clients: 64, mode: 'setwait' },
+      ...(redis ? { redis64: { kind: 'resp', target: `127.0.0.1:${redis.port}`, clients: 64, mode: 'setwait', serverPids: [redis.masterPid, redis.replicaPid] } } : {}),
+      zmqEcho1: { kind: 'zmq', target: `tcp://127.0.0.1:${zport}`, clients: 1 },
+      osZmq1: { kind: 'zmq', target: tree.endpoint, clients: 1 },
+      osResp1: { kind: 'resp', target: osResp, clients: 1 },
+      ...(redis ? { redis1: { kind: 'resp', target: `127.0.0.1:${redis.port}`, clients: 1, mode: 'setwait' } } : {}),
+    };
+    const runs = Object.fromEntries(Object.keys(figures).map((k) => [k, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`round ${round}/${ROUNDS}`);
+      for (const [k, f] of Object.entries(figures)) runs[k].push(await loadOnce(f));
     }
-  }
-  // Redis master + one replica: SET and WAIT 1 0 written together, one round trip.
-  const redis = await startRedisPair();
-  if (!redis) log('redis-server not found: the Redis anchors are skipped (Debian/Ubuntu: apt-get install redis-server)');
-  else {
-    try {
-      const target = `127.0.0.1:${redis.port}`;
-      log('Redis SET + WAIT 1 0 @64, @1');
-      R.redis64 = await load({ kind: 'resp', target, clients: 64, mode: 'setwait', serverPids: [redis.masterPid, redis.replicaPid] });
-      R.redis1 = await load({ kind: 'resp', target, clients: 1, mode: 'setwait' });
-      log('redis-benchmark against redis-server');
-      R.redisRb = redisBenchmark(redis.port);
-    } finally {
-      await redis.stop();
-    }
+    for (const [k, r] of Object.entries(runs)) R[k] = summarize(r);
+    log('redis-benchmark against osps and against redis-server');
+    R.osRb = redisBenchmark(respPort);
+    if (redis) R.redisRb = redisBenchmark(redis.port);
+  } finally {
+    await redis?.stop();
+    await tree.stop();
+    await zmqEcho.stop();
+    await respEcho.stop();
   }
   print();
 }
@@ -173,7 +181,7 @@ function print() {
   const head = ['figure', 'osps', 'anchor', 'ratio', 'note'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
-  console.log(`\nosps vs anchors, ${DURATION_MS / 1000} s a figure after ${WARMUP_MS} ms warm-up, ${PROCS} generator processes for 64 clients, one request in flight per client`);
+  console.log(`\nosps vs anchors, ${ROUNDS} rounds of ${DURATION_MS / 1000} s a figure after ${WARMUP_MS} ms warm-up (throughput: median round), ${PROCS} generator processes for 64 clients, one request in flight per client`);
   console.log(line(head));
   console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
