@@ -11,6 +11,8 @@ export interface Config {
   endpoint: string;
   /** Overrides the runtime dir ($XDG_RUNTIME_DIR/osps or /tmp/osps-<uid>). */
   runtimeRoot?: string;
+  /** RESP front door HOST:PORT the serving primary also listens on; off when absent. */
+  resp?: string;
   /** Persistent data: the primary's journal. */
   dataDir?: string;
   /** Watchdog → server ping period. */

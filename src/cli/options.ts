@@ -6,6 +6,7 @@ import { DEFAULTS, resolveConfig, type Config, type EventFormat } from '../confi
 import { OspsError } from '../errors.js';
 import { parseMetricsAddress } from '../observe/address.js';
 import { checkEndpoint, defaultRuntimeRoot, runtimePaths, type RuntimePaths } from '../runtime/paths.js';
+import { parseRespAddress } from '../runtime/resp-address.js';
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -45,6 +46,7 @@ export function configOptions(cmd: Command): Command {
   const ms = intArg(1, 86_400_000);
   return cmd
     .option('-e, --endpoint <url>', 'client endpoint (tcp://HOST:PORT or ipc://PATH)', DEFAULTS.endpoint)
+    .option('--resp <host:port>', 'also serve the Redis protocol on HOST:PORT, such as 127.0.0.1:6380 (off by default)')
     .option('--data-dir <dir>', 'journal directory (default $XDG_DATA_HOME/osps/<name>)')
     .option('--ping-interval <ms>', 'watchdog ping period', ms, DEFAULTS.pingIntervalMs)
     .option('--alarm <ms>', 'unanswered-ping alarm: a server silent this long is hung', ms, DEFAULTS.alarmMs)
@@ -64,6 +66,7 @@ export function configOptions(cmd: Command): Command {
 
 export interface ConfigOpts extends InstanceOpts {
   endpoint: string;
+  resp?: string;
   dataDir?: string;
   pingInterval: number;
   alarm: number;
@@ -83,6 +86,7 @@ export interface ConfigOpts extends InstanceOpts {
 
 export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
   checkEndpoint(o.endpoint);
+  if (o.resp !== undefined) parseRespAddress(o.resp);
   if ((o.ringBytes & (o.ringBytes - 1)) !== 0) throw new OspsError('USAGE', `--ring-bytes ${o.ringBytes} is not a power of two`);
   if (o.alarm <= o.pingInterval) throw new OspsError('USAGE', `--alarm (${o.alarm} ms) must be longer than --ping-interval (${o.pingInterval} ms)`);
   if (o.orphanTimeout <= o.pingInterval) throw new OspsError('USAGE', `--orphan-timeout must be longer than --ping-interval`);
@@ -93,6 +97,7 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
   const cfg: Partial<Config> = {
     name: o.name,
     endpoint: o.endpoint,
+    resp: o.resp,
     runtimeRoot: paths.root,
     pingIntervalMs: o.pingInterval,
     alarmMs: o.alarm,

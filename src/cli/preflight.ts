@@ -3,6 +3,7 @@ import { checkShmOwner } from '../ipc/shm/inspect.js';
 import { ensureDataDir } from '../runtime/data-dir.js';
 import { checkEndpointUsable } from '../runtime/endpoint.js';
 import { readLock } from '../runtime/lock.js';
+import { checkRespUsable } from '../runtime/resp-address.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { liveRecordedWatchdog } from '../watchdog/state-file.js';
 import { checkMetricsBindable } from './metrics-preflight.js';
@@ -13,8 +14,8 @@ import { checkMetricsBindable } from './metrics-preflight.js';
  * endpoint can be bound, no one else holds the instance's shm name, and the data dir is
  * ours and private. Creates the data dir.
  */
-export async function preflightStart(cfg: { endpoint: string; dataDir: string; metrics?: string }, paths: RuntimePaths): Promise<void> {
-  // A live watchdog whose launcher died holds the endpoint and the metrics port: ours to take over.
+export async function preflightStart(cfg: { endpoint: string; resp?: string; dataDir: string; metrics?: string }, paths: RuntimePaths): Promise<void> {
+  // A live watchdog whose launcher died holds the endpoint, RESP and metrics ports: ours to take over.
   const orphan = liveRecordedWatchdog(paths) !== null;
   try {
     await checkEndpointUsable(cfg.endpoint);
@@ -26,6 +27,7 @@ export async function preflightStart(cfg: { endpoint: string; dataDir: string; m
     // Held by our own instance whose launcher died: the launcher takes its watchdog over.
     if (!inUse || !orphan) throw err;
   }
+  if (cfg.resp !== undefined && !orphan) await checkRespUsable(cfg.resp);
   // The shm name is predictable and /dev/shm open to everyone: an object there that is not
   // ours was planted (ours, left by a dead tree, is the watchdog's to reclaim).
   checkShmOwner(paths.shmName);

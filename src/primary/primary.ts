@@ -7,8 +7,10 @@ import { logLine } from '../log.js';
 import type { Standby } from '../protocol/standby.js';
 import { errorReply, kvArgs, parseRequest, type Reply, type Request } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import { parseRespAddress } from '../runtime/resp-address.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
+import { RespDoor } from './resp-door.js';
 
 export interface PrimaryDeps {
   cfg: Config;
@@ -33,6 +35,7 @@ export class Primary {
   private readonly endpoint: ClientEndpoint;
   private readonly pipeline: CommitPipeline;
   private readonly journal: Journal;
+  private respDoor: RespDoor | null = null;
 
   constructor(private readonly d: PrimaryDeps) {
     this.journal = new Journal(d.journalFile, d.host);
@@ -62,6 +65,17 @@ export class Primary {
   async start(bindRetryMs = 0): Promise<void> {
     await this.endpoint.bind(bindRetryMs);
     this.pipeline.start();
+    if (this.d.cfg.resp) await this.mountResp(this.d.cfg.resp, bindRetryMs);
+  }
+
+  /** The RESP front door, after the zeromq endpoint: it serves through the same pipeline. */
+  private async mountResp(address: string, bindRetryMs: number): Promise<void> {
+    this.respDoor = new RespDoor({ host: this.d.host, pipeline: this.pipeline, epoch: this.d.epoch, stillPrimary: () => this.stillPrimary() });
+    try {
+      await this.respDoor.mount(parseRespAddress(address), bindRetryMs);
+    } catch (err) {
+      throw Object.assign(new Error(`RESP front door ${address}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
+    }
   }
 
   private stillPrimary(): boolean {
@@ -120,6 +134,7 @@ export class Primary {
   /** Graceful stop: stop taking requests, then sync the journal so a full restart keeps the data. */
   async stop(): Promise<void> {
     this.endpoint.close();
+    await this.respDoor?.close();
     await this.pipeline.barrier();
     this.pipeline.close();
     await this.journal.close();
@@ -128,6 +143,7 @@ export class Primary {
   /** Crash-only close used when fenced: the successor owns the data (and the journal). */
   abort(): void {
     this.endpoint.close();
+    void this.respDoor?.close();
     this.pipeline.close();
     this.journal.abort();
   }
