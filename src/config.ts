@@ -11,6 +11,8 @@ export interface Config {
   endpoint: string;
   /** Overrides the runtime dir ($XDG_RUNTIME_DIR/osps or /tmp/osps-<uid>). */
   runtimeRoot?: string;
+  /** Absolute path of the service module the servers run (SERVICE.md); absent: the built-in key-value service. */
+  service?: string;
   /** Persistent data: the primary's journal. */
   dataDir?: string;
   /** Watchdog → server ping period. */

@@ -12,19 +12,27 @@ import { example } from './help.js';
 
 interface StartOpts extends ConfigOpts {
   detach?: boolean;
+  service?: string;
 }
 
 export function registerStart(program: Command): void {
   const cmd = program
     .command('start', { isDefault: true })
     .description('start the launcher, watchdog, primary and secondary (foreground unless --detach)')
-    .option('-d, --detach', 'run in the background; print the launcher pid and return once serving');
+    .option('-d, --detach', 'run in the background; print the launcher pid and return once serving')
+    .option('--service <path>', 'the service module to run (ESM or CommonJS, SERVICE.md); default: the built-in key-value store');
   instanceOptions(cmd);
   configOptions(cmd);
   example(cmd, 'osps start --name web --endpoint tcp://127.0.0.1:7401 --detach', 'osps start --name web --alarm 3000 --events json');
   cmd.action(async (o: StartOpts) => {
     const cfg = configFrom(o);
     const paths = pathsFrom(o);
+    if (o.service !== undefined) {
+      // Resolved from the caller's directory and proved loadable before anything is spawned.
+      cfg.service = path.resolve(o.service);
+      const { loadService } = await import('../host/load.js');
+      await loadService(cfg.service);
+    }
     await preflightStart(cfg, paths);
     if (o.detach) {
       process.exitCode = await detach(cfg.dataDir, paths);

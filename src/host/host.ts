@@ -174,7 +174,7 @@ function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').slice(0, 500);
 }
 
-function checkDefinition<S>(def: ServiceDefinition<S>): void {
+export function checkDefinition<S>(def: ServiceDefinition<S>): void {
   if (typeof def?.init !== 'function') throw new Error('a service definition needs init()');
   if (typeof def.commands !== 'object' || def.commands === null) throw new Error('a service definition needs commands');
   const seen = new Set<string>();

@@ -11,7 +11,7 @@ import { replayJournal } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
 import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
-import { kvService } from '../services/kv/service.js';
+import type { ServiceDefinition } from '../host/service.js';
 import { ControlLink } from './control-link.js';
 import { EXIT } from '../protocol/exit-codes.js';
 import type { Standby } from '../protocol/standby.js';
@@ -24,6 +24,7 @@ export interface ServerOptions {
   cfg: Config & { dataDir: string };
   role: Role;
   token: string;
+  service: ServiceDefinition<unknown>;
 }
 
 
@@ -48,7 +49,7 @@ export class Server {
     this.paths = runtimePaths(o.cfg.name, o.cfg.runtimeRoot);
     this.ring = ShmRing.attach(this.paths.shmName);
     this.epoch = this.ring.epoch;
-    this.host = new ServiceHost<unknown>(kvService, { dedupWindow: o.cfg.dedupWindow });
+    this.host = new ServiceHost<unknown>(o.service, { dedupWindow: o.cfg.dedupWindow });
     this.control = new ControlLink(
       this.paths.watchdogEndpoint,
       o.token,
