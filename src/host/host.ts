@@ -4,6 +4,7 @@ import { errorReply, type Json, type Reply } from '../protocol/wire.js';
 import { EntryContext } from './context.js';
 import { DedupWindow } from './dedup.js';
 import { OP_NAME, RESERVED_OPS, SERVICE_CODE, type ServiceDefinition } from './service.js';
+import { TIMER_OP, TimerChanges, type PendingTimer } from './timers.js';
 
 export interface HostOptions {
   /** Commands remembered for retries with the same id. */
@@ -35,6 +36,9 @@ export class ServiceHost<S = unknown> {
   /** Open snapshots: while any is being read, no command may be applied. */
   private holds = 0;
   private readonly released = new Set<() => void>();
+  /** Pending timers, by id: replicated state, snapshotted with the service's. */
+  readonly timers = new Map<string, PendingTimer>();
+  private readonly timerListeners = new Set<() => void>();
 
   constructor(
     readonly def: ServiceDefinition<S>,
@@ -77,14 +81,17 @@ export class ServiceHost<S = unknown> {
   apply(e: Entry, recorded?: Reply): Reply {
     if (this.holds > 0) throw new Error('a command was applied while a snapshot was being taken');
     if (e.seq !== this.seq + 1) throw new Error(`log gap: expected seq ${this.seq + 1}, got ${e.seq}`);
+    if (e.op === TIMER_OP) return this.fire(e);
     const handler = Object.hasOwn(this.def.commands, e.op) ? this.def.commands[e.op] : undefined;
     let computed: Reply;
+    let changes: TimerChanges | null = null;
     if (!handler) {
       computed = errorReply(e.id, 'UNKNOWN_OP', `unknown command '${e.op.slice(0, 64)}'`);
     } else {
+      changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
       // Called here rather than through invoke(): no closure per command on the write path.
       try {
-        computed = answer(e.id, handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq)));
+        computed = answer(e.id, handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq, changes)));
       } catch (err) {
         computed = thrown(e.id, err);
       }
@@ -93,7 +100,56 @@ export class ServiceHost<S = unknown> {
     this.seq = e.seq;
     if (e.at > this.now) this.now = e.at;
     this.dedup.record(e.id, e.digest, reply);
+    // A handler that threw (or returned a Promise) has its timer calls discarded.
+    if (changes && computed.ok && !changes.empty) this.changeTimers(changes);
     return reply;
+  }
+
+  /** A timer's entry: runs its handler unless it was cancelled before this entry was applied. */
+  private fire(e: Entry): Reply {
+    this.seq = e.seq;
+    if (e.at > this.now) this.now = e.at;
+    const t = this.timers.get(e.id);
+    if (!t) return { id: e.id, ok: true, result: null };
+    this.timers.delete(e.id);
+    const handler = this.def.timers && Object.hasOwn(this.def.timers, t.timer) ? this.def.timers[t.timer] : undefined;
+    const changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
+    let reply: Reply = { id: e.id, ok: true, result: null };
+    if (handler) {
+      try {
+        const r = handler(this.state, t.payload, new EntryContext(e.at, e.id, e.seq, changes)) as unknown;
+        reply = answer(e.id, r);
+      } catch (err) {
+        reply = thrown(e.id, err);
+      }
+    }
+    if (reply.ok) changes.applyTo(this.timers);
+    this.notifyTimers();
+    return reply;
+  }
+
+  private readonly hasTimer = (name: string): boolean => this.def.timers !== undefined && Object.hasOwn(this.def.timers, name);
+
+  private changeTimers(changes: TimerChanges): void {
+    changes.applyTo(this.timers);
+    this.notifyTimers();
+  }
+
+  /** Replaces the pending timers (a restored snapshot). */
+  installTimers(list: PendingTimer[]): void {
+    this.timers.clear();
+    for (const t of list) this.timers.set(t.id, t);
+    this.notifyTimers();
+  }
+
+  /** `fn` runs whenever the pending timers change. */
+  onTimers(fn: () => void): () => void {
+    this.timerListeners.add(fn);
+    return () => this.timerListeners.delete(fn);
+  }
+
+  private notifyTimers(): void {
+    for (const fn of this.timerListeners) fn();
   }
 
   query(op: string, args: Json, id: string): Reply {

@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
 import { requestDigest } from '../host/digest.js';
 import type { ServiceHost } from '../host/host.js';
+import { TimerDriver } from '../host/timer-driver.js';
+import { timerCommand } from '../host/timers.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
 import { logLine } from '../log.js';
@@ -32,6 +34,8 @@ export interface PrimaryDeps {
 export class Primary {
   private readonly endpoint: ClientEndpoint;
   private readonly pipeline: CommitPipeline;
+  /** Fires due timers as entries through the pipeline, like commands. */
+  private readonly timers: TimerDriver;
   private readonly journal: Journal;
 
   constructor(private readonly d: PrimaryDeps) {
@@ -45,6 +49,7 @@ export class Primary {
       journal: this.journal,
       onStandby: d.onStandby,
     });
+    this.timers = new TimerDriver(d.host, (id) => this.pipeline.submit(timerCommand(id), 'null'));
     this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary(), (err) =>
       d.onFailed(`client endpoint failed: ${err.message}`),
     );
@@ -62,6 +67,7 @@ export class Primary {
   async start(bindRetryMs = 0): Promise<void> {
     await this.endpoint.bind(bindRetryMs);
     this.pipeline.start();
+    this.timers.start();
   }
 
   private stillPrimary(): boolean {
@@ -120,6 +126,7 @@ export class Primary {
   /** Graceful stop: stop taking requests, then sync the journal so a full restart keeps the data. */
   async stop(): Promise<void> {
     this.endpoint.close();
+    this.timers.close();
     await this.pipeline.barrier();
     this.pipeline.close();
     await this.journal.close();
@@ -128,6 +135,7 @@ export class Primary {
   /** Crash-only close used when fenced: the successor owns the data (and the journal). */
   abort(): void {
     this.endpoint.close();
+    this.timers.close();
     this.pipeline.close();
     this.journal.abort();
   }
