@@ -4,7 +4,15 @@ import { errorReply, type Json, type Reply } from '../protocol/wire.js';
 import { EntryContext } from './context.js';
 import { DedupWindow } from './dedup.js';
 import { OP_NAME, RESERVED_OPS, SERVICE_CODE, type ServiceDefinition } from './service.js';
-import { TIMER_OP, TimerChanges, type PendingTimer } from './timers.js';
+import { DIGEST_OP, TIMER_OP, TimerChanges, type PendingTimer } from './timers.js';
+import { stateDigest } from './digest.js';
+
+/** A digest check that failed: this copy's state is not the primary's at `seq`. */
+export interface Divergence {
+  seq: number;
+  primary: string;
+  mine: string;
+}
 
 export interface HostOptions {
   /** Commands remembered for retries with the same id. */
@@ -82,6 +90,7 @@ export class ServiceHost<S = unknown> {
     if (this.holds > 0) throw new Error('a command was applied while a snapshot was being taken');
     if (e.seq !== this.seq + 1) throw new Error(`log gap: expected seq ${this.seq + 1}, got ${e.seq}`);
     if (e.op === TIMER_OP) return this.fire(e);
+    if (e.op === DIGEST_OP) return this.check(e);
     const handler = Object.hasOwn(this.def.commands, e.op) ? this.def.commands[e.op] : undefined;
     let computed: Reply;
     let changes: TimerChanges | null = null;
@@ -126,6 +135,28 @@ export class ServiceHost<S = unknown> {
     if (reply.ok) changes.applyTo(this.timers);
     this.notifyTimers();
     return reply;
+  }
+
+  /** Called when a digest check finds this copy's state differs from the primary's. */
+  onDiverged: ((d: Divergence) => void) | null = null;
+
+  /** The digest of the state as it is now (the service's snapshot and the pending timers). */
+  digest(): string {
+    const snap = this.def.snapshot ? (s: unknown) => (this.def.snapshot as (s: S) => unknown)(s as S) : undefined;
+    return stateDigest(this.state, snap, this.timers.values());
+  }
+
+  /** A digest check entry: compares the primary's digest at the position before it with ours. */
+  private check(e: Entry): Reply {
+    const theirs = (e.args as { digest?: unknown } | null)?.digest;
+    const seq = this.seq;
+    this.seq = e.seq;
+    if (e.at > this.now) this.now = e.at;
+    if (typeof theirs === 'string' && this.onDiverged) {
+      const mine = this.digest();
+      if (mine !== theirs) this.onDiverged({ seq, primary: theirs, mine });
+    }
+    return { id: e.id, ok: true, result: null };
   }
 
   private readonly hasTimer = (name: string): boolean => this.def.timers !== undefined && Object.hasOwn(this.def.timers, name);

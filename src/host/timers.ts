@@ -5,6 +5,8 @@ import type { Json } from '../protocol/wire.js';
 
 /** The op of a timer's log entry: not a valid service op name, so no client can send it. */
 export const TIMER_OP = '@timer';
+/** The op of a digest check: carries the primary's state digest at the position before it. */
+export const DIGEST_OP = '@digest';
 
 export interface PendingTimer {
   id: string;

@@ -2,7 +2,8 @@ import type { Config } from '../config.js';
 import { requestDigest } from '../host/digest.js';
 import type { ServiceHost } from '../host/host.js';
 import { TimerDriver } from '../host/timer-driver.js';
-import { timerCommand } from '../host/timers.js';
+import { DIGEST_OP, timerCommand } from '../host/timers.js';
+import { DigestDriver } from '../host/digest-driver.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
 import { logLine } from '../log.js';
@@ -36,6 +37,8 @@ export class Primary {
   private readonly pipeline: CommitPipeline;
   /** Fires due timers as entries through the pipeline, like commands. */
   private readonly timers: TimerDriver;
+  /** Asks the standby to compare state digests at one commit point. */
+  private digests: DigestDriver | null = null;
   private readonly journal: Journal;
 
   constructor(private readonly d: PrimaryDeps) {
@@ -68,6 +71,9 @@ export class Primary {
     await this.endpoint.bind(bindRetryMs);
     this.pipeline.start();
     this.timers.start();
+    this.digests = new DigestDriver(this.d.host, () => this.pipeline.standby === 'in-sync', (id) =>
+      this.pipeline.submit({ id, op: DIGEST_OP, args: null, digest: 'digest' }, 'null'),
+    );
   }
 
   private stillPrimary(): boolean {
@@ -127,6 +133,7 @@ export class Primary {
   async stop(): Promise<void> {
     this.endpoint.close();
     this.timers.close();
+    this.digests?.close();
     await this.pipeline.barrier();
     this.pipeline.close();
     await this.journal.close();
@@ -136,6 +143,7 @@ export class Primary {
   abort(): void {
     this.endpoint.close();
     this.timers.close();
+    this.digests?.close();
     this.pipeline.close();
     this.journal.abort();
   }

@@ -113,6 +113,9 @@ export class Server {
   }
 
   private async startSecondary(): Promise<void> {
+    // A digest check that fails means this copy is not the primary's: leave, to be replaced by one synced afresh.
+    this.host.onDiverged = (d) =>
+      void this.exit(EXIT.DIVERGED, `diverged from the primary at seq ${d.seq}: state digest ${d.mine}, primary's ${d.primary}`, 'DIVERGED');
     const secondary = new Secondary({
       cfg: this.o.cfg,
       paths: this.paths,
@@ -171,6 +174,7 @@ export class Server {
       return;
     }
     this.role = 'primary';
+    this.host.onDiverged = null;
     this.epoch = epoch;
     await this.startPrimary(PROMOTION_BIND_RETRY_MS);
     if (this.exiting) return;

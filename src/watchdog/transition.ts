@@ -170,6 +170,7 @@ class Step extends AdoptSteps {
       case 'failed':
         ch.lastFailure = m.reason;
         ch.lastFailureCode = m.code ?? null;
+        if (m.code === 'DIVERGED') this.emit('diverged', { role: ch.role, pid: ch.pid, epoch: s.epoch, reason: m.reason });
         return;
     }
   }
