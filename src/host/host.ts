@@ -6,6 +6,7 @@ import { DedupWindow } from './dedup.js';
 import { OP_NAME, RESERVED_OPS, SERVICE_CODE, type ServiceDefinition } from './service.js';
 import { DIGEST_OP, TIMER_OP, TimerChanges, type PendingTimer } from './timers.js';
 import { stateDigest } from './digest.js';
+import type { Quarantine } from './quarantine.js';
 
 /** A digest check that failed: this copy's state is not the primary's at `seq`. */
 export interface Divergence {
@@ -69,8 +70,12 @@ export class ServiceHost<S = unknown> {
     return this.def.queries !== undefined && Object.hasOwn(this.def.queries, op);
   }
 
+  /** Set on the primary: requests that killed or hung it twice are not applied again. */
+  quarantine: Quarantine | null = null;
+
   /** The first answer to a command with this id, or a sign that the id came with other content. */
   lookup(id: string, digest: string): Lookup {
+    if (this.quarantine?.poisoned(id, digest)) return { reply: poisoned(id) };
     const r = this.dedup.get(id);
     if (!r) return null;
     return r.digest === digest || r.digest === '' ? { reply: r.reply } : { reused: true };
@@ -96,7 +101,10 @@ export class ServiceHost<S = unknown> {
     let changes: TimerChanges | null = null;
     if (!handler) {
       computed = errorReply(e.id, 'UNKNOWN_OP', `unknown command '${e.op.slice(0, 64)}'`);
+    } else if (this.quarantine?.poisoned(e.id, e.digest)) {
+      computed = poisoned(e.id);
     } else {
+      this.quarantine?.before(e.id, e.digest);
       changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
       // Called here rather than through invoke(): no closure per command on the write path.
       try {
@@ -124,7 +132,10 @@ export class ServiceHost<S = unknown> {
     const handler = this.def.timers && Object.hasOwn(this.def.timers, t.timer) ? this.def.timers[t.timer] : undefined;
     const changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
     let reply: Reply = { id: e.id, ok: true, result: null };
-    if (handler) {
+    const q = this.quarantine;
+    if (q?.poisoned(e.id, t.timer)) reply = poisoned(e.id);
+    else if (handler) {
+      q?.before(e.id, t.timer);
       try {
         const r = handler(this.state, t.payload, new EntryContext(e.at, e.id, e.seq, changes)) as unknown;
         reply = answer(e.id, r);
@@ -231,6 +242,10 @@ export class ServiceHost<S = unknown> {
     this.released.add(fn);
     return () => this.released.delete(fn);
   }
+}
+
+function poisoned(id: string): Reply {
+  return errorReply(id, 'POISONED', 'this request killed or hung the server twice; it is quarantined and not applied');
 }
 
 function invoke(id: string, call: () => Json | undefined | void): Reply {

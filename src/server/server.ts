@@ -6,6 +6,7 @@ import { HeartbeatSlot, ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import type { Role, WatchdogToServer } from '../protocol/control.js';
 import { ServiceHost } from '../host/host.js';
+import { Quarantine } from '../host/quarantine.js';
 import { JournalCorruptError } from '../journal/errors.js';
 import { replayJournal } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
@@ -75,6 +76,7 @@ export class Server {
 
   /** A fresh primary rebuilds the state from the journal; false when it must not start. */
   private replay(): boolean {
+    this.guard();
     const file = journalFile(this.o.cfg.dataDir);
     try {
       replayJournal(file, this.host);
@@ -86,12 +88,21 @@ export class Server {
     }
   }
 
+  /** A primary (or a replay) counts the request its predecessor died applying, and quarantines repeat offenders. */
+  private guard(): void {
+    if (this.host.quarantine) return;
+    const q = new Quarantine(this.o.cfg.dataDir);
+    q.strikeLeftover();
+    this.host.quarantine = q;
+  }
+
   private announceReady(): void {
     this.control.send({ t: 'ready', role: this.role, epoch: this.epoch });
     logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.host.seq });
   }
 
   private async startPrimary(bindRetryMs = 0): Promise<void> {
+    this.guard();
     const primary = new Primary({
       cfg: this.o.cfg,
       paths: this.paths,
