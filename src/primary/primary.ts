@@ -4,11 +4,12 @@ import type { ServiceHost } from '../host/host.js';
 import { TimerDriver } from '../host/timer-driver.js';
 import { DIGEST_OP, timerCommand } from '../host/timers.js';
 import { DigestDriver } from '../host/digest-driver.js';
+import { readDivergence } from '../host/divergence-note.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
 import { logLine } from '../log.js';
 import type { Standby } from '../protocol/standby.js';
-import { errorReply, kvArgs, parseRequest, type Reply, type Request } from '../protocol/wire.js';
+import { errorReply, kvArgs, parseRequest, type Json, type Reply, type Request } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
@@ -124,7 +125,7 @@ export class Primary {
         keys: this.d.host.keys(),
         standby: this.pipeline.standby,
         pid: process.pid,
-        service: { ...this.d.host.describe() },
+        service: { ...this.d.host.describe(), diverged: readDivergence(this.d.cfg.dataDir) as Json },
       },
     };
   }

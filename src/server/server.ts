@@ -7,6 +7,7 @@ import { logLine } from '../log.js';
 import type { Role, WatchdogToServer } from '../protocol/control.js';
 import { ServiceHost } from '../host/host.js';
 import { Quarantine } from '../host/quarantine.js';
+import { writeDivergence } from '../host/divergence-note.js';
 import { JournalCorruptError } from '../journal/errors.js';
 import { replayJournal } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
@@ -125,8 +126,10 @@ export class Server {
 
   private async startSecondary(): Promise<void> {
     // A digest check that fails means this copy is not the primary's: leave, to be replaced by one synced afresh.
-    this.host.onDiverged = (d) =>
+    this.host.onDiverged = (d) => {
+      writeDivergence(this.o.cfg.dataDir, d);
       void this.exit(EXIT.DIVERGED, `diverged from the primary at seq ${d.seq}: state digest ${d.mine}, primary's ${d.primary}`, 'DIVERGED');
+    };
     const secondary = new Secondary({
       cfg: this.o.cfg,
       paths: this.paths,

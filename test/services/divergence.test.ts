@@ -44,5 +44,10 @@ describe('divergence detection', () => {
     await inst.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 15_000, inst.events.findIndex((e, k) => k >= mark && e.event === 'diverged') + 1);
     expect(inst.currentPid('secondary')).not.toBe(oldStandby);
     expect(await client.call('count')).toBe(n);
+    // Reported by info and by status.
+    const info = await client.info();
+    expect(info.service).toMatchObject({ diverged: { pid: oldStandby } });
+    const status = await inst.cli(['status', ...inst.instanceArgs]);
+    expect(status.stdout).toMatch(/DIVERGED: \d+ standby\(s\) replaced/);
   }, 40_000);
 });
