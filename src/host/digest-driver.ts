@@ -25,7 +25,8 @@ export class DigestDriver {
     this.poll.unref();
   }
 
-  private tick(): void {
+  /** Checks now if a check is due (called on each poll, and when the standby comes in sync). */
+  tick(): void {
     const inSync = this.inSync();
     const justSynced = inSync && !this.wasInSync;
     this.wasInSync = inSync;

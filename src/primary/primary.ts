@@ -51,7 +51,11 @@ export class Primary {
       host: d.host,
       epoch: d.epoch,
       journal: this.journal,
-      onStandby: d.onStandby,
+      // A standby that has just come in sync compares digests with us at once.
+      onStandby: (state, pid) => {
+        if (state === 'in-sync') this.digests?.tick();
+        d.onStandby(state, pid);
+      },
     });
     this.timers = new TimerDriver(d.host, (id) => this.pipeline.submit(timerCommand(id), 'null'));
     this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary(), (err) =>
