@@ -2,6 +2,7 @@
 import { benchIpc } from './ipc.mjs';
 import { benchPair } from './pair.mjs';
 import { benchSupervisor } from './supervisor.mjs';
+import { benchService } from './service.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.argv[2];
@@ -39,3 +40,4 @@ async function many(name, fn) {
 if (!only || only === 'ipc') await many('ipc (ring + FIFO vs zeromq ipc:// echo)', benchIpc);
 if (!only || only === 'pair') await many('supervised pair', benchPair);
 if (!only || only === 'supervisor') await many('supervising the supervisor', benchSupervisor);
+if (!only || only === 'service') await many('service module vs built-in set', benchService);

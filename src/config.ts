@@ -13,6 +13,8 @@ export interface Config {
   runtimeRoot?: string;
   /** RESP front door HOST:PORT the serving primary also listens on; off when absent. */
   resp?: string;
+  /** Absolute path of the service module the servers run (SERVICE.md); absent: the built-in key-value service. */
+  service?: string;
   /** Persistent data: the primary's journal. */
   dataDir?: string;
   /** Watchdog → server ping period. */
@@ -60,8 +62,6 @@ export interface Config {
   logFileBytes: number;
   /** …and the dir keeps this many files, the oldest removed first. */
   logFiles: number;
-  /** Absolute path of the service module the servers host; the built-in key-value store when unset. */
-  service?: string;
   /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
   metrics?: string;
 }

@@ -15,7 +15,7 @@ import { example } from './help.js';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 // Errors that mean "you asked for something invalid" rather than "it failed".
-const USAGE_CODES = new Set(['USAGE', 'BAD_NAME', 'BAD_ENDPOINT', 'PATH_TOO_LONG', 'ENDPOINT_IN_USE', 'RUNTIME_DIR_UNSAFE', 'DATA_DIR_UNSAFE', 'DATA_FILE_UNSAFE', 'SHM_FOREIGN', 'METRICS_IN_USE']);
+const USAGE_CODES = new Set(['USAGE', 'BAD_NAME', 'BAD_ENDPOINT', 'PATH_TOO_LONG', 'ENDPOINT_IN_USE', 'RUNTIME_DIR_UNSAFE', 'DATA_DIR_UNSAFE', 'DATA_FILE_UNSAFE', 'SHM_FOREIGN', 'METRICS_IN_USE', 'SERVICE_INVALID']);
 // Everything else (NOT_RUNNING, NO_TARGET, ALREADY_RUNNING…) is "the operation failed": exit 1.
 
 export function buildProgram(): Command {

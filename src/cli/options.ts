@@ -92,7 +92,6 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
   if (o.orphanTimeout <= o.pingInterval) throw new OspsError('USAGE', `--orphan-timeout must be longer than --ping-interval`);
   if (o.metrics !== undefined) checkMetrics(o.metrics);
   const service = o.service === undefined ? undefined : path.resolve(o.service);
-  if (service !== undefined && !fs.statSync(service, { throwIfNoEntry: false })?.isFile()) throw new OspsError('USAGE', `--service ${o.service}: no such file`);
   const paths = pathsFrom(o);
   const cfg: Partial<Config> = {
     name: o.name,

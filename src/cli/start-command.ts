@@ -34,6 +34,12 @@ export function registerStart(program: Command): void {
     }
     const { opts: o, cfg } = resolveStart(raw, file ? file.fields! : {}, given, raw.config);
     const paths = pathsFrom(o);
+    if (cfg.service !== undefined) {
+      // Resolved from the caller's directory (or the config file's) and proved loadable
+      // before anything is spawned.
+      const { loadService } = await import('../host/load.js');
+      await loadService(cfg.service);
+    }
     await preflightStart(cfg, paths);
     if (o.detach) {
       process.exitCode = await detach(cfg.dataDir, paths, cfg.metrics);

@@ -59,6 +59,7 @@ export function renderStatus(s: InstanceStatus): string {
   return [
     `instance ${s.name}  endpoint ${s.endpoint}  phase ${s.phase}`,
     `epoch ${s.epoch}  commitSeq ${s.commitSeq}  standby ${s.standby}  restarts(window) ${s.recentRestarts}`,
+    ...(s.diverged ? [`DIVERGED: ${s.diverged.count} standby(s) replaced, last ${fmtMs(s.diverged.agoMs)} ago: ${s.diverged.reason}`] : []),
     ...lines,
     '',
   ].join('\n');

@@ -1,9 +1,11 @@
 import type { Json } from '../protocol/wire.js';
 import type { CommandContext } from './service.js';
+import type { TimerChanges } from './timers.js';
 
 /**
- * `ctx` of a command: `now` and the seed of `random` come from the entry, so the primary,
- * the standby and a replay see the same values.
+ * `ctx` of a command or a timer: `now` and the seed of `random` come from the entry, so the
+ * primary, the standby and a replay see the same values. Timer calls are collected and kept
+ * only if the handler returns.
  */
 export class EntryContext implements CommandContext {
   private rnd: (() => number) | null = null;
@@ -12,6 +14,7 @@ export class EntryContext implements CommandContext {
     readonly now: number,
     readonly requestId: string,
     private readonly seq: number,
+    private readonly timers: TimerChanges,
   ) {}
 
   random(): number {
@@ -19,12 +22,12 @@ export class EntryContext implements CommandContext {
     return this.rnd();
   }
 
-  schedule(timer: string, _delayMs: number, _payload?: Json): string {
-    throw new Error(`ctx.schedule('${timer.slice(0, 64)}'): timers are not available in this version of osps`);
+  schedule(timer: string, delayMs: number, payload?: Json): string {
+    return this.timers.schedule(timer, delayMs, payload);
   }
 
-  cancel(_timerId: string): boolean {
-    throw new Error('ctx.cancel: timers are not available in this version of osps');
+  cancel(timerId: string): boolean {
+    return this.timers.cancel(timerId);
   }
 }
 

@@ -4,6 +4,16 @@ import { errorReply, type Json, type Reply } from '../protocol/wire.js';
 import { EntryContext } from './context.js';
 import { DedupWindow } from './dedup.js';
 import { OP_NAME, RESERVED_OPS, SERVICE_CODE, type ServiceDefinition } from './service.js';
+import { DIGEST_OP, TIMER_OP, TimerChanges, type PendingTimer } from './timers.js';
+import { stateDigest } from './digest.js';
+import type { Quarantine } from './quarantine.js';
+
+/** A digest check that failed: this copy's state is not the primary's at `seq`. */
+export interface Divergence {
+  seq: number;
+  primary: string;
+  mine: string;
+}
 
 export interface HostOptions {
   /** Commands remembered for retries with the same id. */
@@ -35,6 +45,9 @@ export class ServiceHost<S = unknown> {
   /** Open snapshots: while any is being read, no command may be applied. */
   private holds = 0;
   private readonly released = new Set<() => void>();
+  /** Pending timers, by id: replicated state, snapshotted with the service's. */
+  readonly timers = new Map<string, PendingTimer>();
+  private readonly timerListeners = new Set<() => void>();
 
   constructor(
     readonly def: ServiceDefinition<S>,
@@ -57,8 +70,12 @@ export class ServiceHost<S = unknown> {
     return this.def.queries !== undefined && Object.hasOwn(this.def.queries, op);
   }
 
+  /** Set on the primary: requests that killed or hung it twice are not applied again. */
+  quarantine: Quarantine | null = null;
+
   /** The first answer to a command with this id, or a sign that the id came with other content. */
   lookup(id: string, digest: string): Lookup {
+    if (this.quarantine?.poisoned(id, digest)) return { reply: poisoned(id) };
     const r = this.dedup.get(id);
     if (!r) return null;
     return r.digest === digest || r.digest === '' ? { reply: r.reply } : { reused: true };
@@ -77,14 +94,21 @@ export class ServiceHost<S = unknown> {
   apply(e: Entry, recorded?: Reply): Reply {
     if (this.holds > 0) throw new Error('a command was applied while a snapshot was being taken');
     if (e.seq !== this.seq + 1) throw new Error(`log gap: expected seq ${this.seq + 1}, got ${e.seq}`);
+    if (e.op === TIMER_OP) return this.fire(e);
+    if (e.op === DIGEST_OP) return this.check(e);
     const handler = Object.hasOwn(this.def.commands, e.op) ? this.def.commands[e.op] : undefined;
     let computed: Reply;
+    let changes: TimerChanges | null = null;
     if (!handler) {
       computed = errorReply(e.id, 'UNKNOWN_OP', `unknown command '${e.op.slice(0, 64)}'`);
+    } else if (this.quarantine?.poisoned(e.id, e.digest)) {
+      computed = poisoned(e.id);
     } else {
+      this.quarantine?.before(e.id, e.digest);
+      changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
       // Called here rather than through invoke(): no closure per command on the write path.
       try {
-        computed = answer(e.id, handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq)));
+        computed = answer(e.id, handler(this.state, e.args, new EntryContext(e.at, e.id, e.seq, changes)));
       } catch (err) {
         computed = thrown(e.id, err);
       }
@@ -93,7 +117,81 @@ export class ServiceHost<S = unknown> {
     this.seq = e.seq;
     if (e.at > this.now) this.now = e.at;
     this.dedup.record(e.id, e.digest, reply);
+    // A handler that threw (or returned a Promise) has its timer calls discarded.
+    if (changes && computed.ok && !changes.empty) this.changeTimers(changes);
     return reply;
+  }
+
+  /** A timer's entry: runs its handler unless it was cancelled before this entry was applied. */
+  private fire(e: Entry): Reply {
+    this.seq = e.seq;
+    if (e.at > this.now) this.now = e.at;
+    const t = this.timers.get(e.id);
+    if (!t) return { id: e.id, ok: true, result: null };
+    this.timers.delete(e.id);
+    const handler = this.def.timers && Object.hasOwn(this.def.timers, t.timer) ? this.def.timers[t.timer] : undefined;
+    const changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
+    let reply: Reply = { id: e.id, ok: true, result: null };
+    const q = this.quarantine;
+    if (q?.poisoned(e.id, t.timer)) reply = poisoned(e.id);
+    else if (handler) {
+      q?.before(e.id, t.timer);
+      try {
+        const r = handler(this.state, t.payload, new EntryContext(e.at, e.id, e.seq, changes)) as unknown;
+        reply = answer(e.id, r);
+      } catch (err) {
+        reply = thrown(e.id, err);
+      }
+    }
+    if (reply.ok) changes.applyTo(this.timers);
+    this.notifyTimers();
+    return reply;
+  }
+
+  /** Called when a digest check finds this copy's state differs from the primary's. */
+  onDiverged: ((d: Divergence) => void) | null = null;
+
+  /** The digest of the state as it is now (the service's snapshot and the pending timers). */
+  digest(): string {
+    const snap = this.def.snapshot ? (s: unknown) => (this.def.snapshot as (s: S) => unknown)(s as S) : undefined;
+    return stateDigest(this.state, snap, this.timers.values());
+  }
+
+  /** A digest check entry: compares the primary's digest at the position before it with ours. */
+  private check(e: Entry): Reply {
+    const theirs = (e.args as { digest?: unknown } | null)?.digest;
+    const seq = this.seq;
+    this.seq = e.seq;
+    if (e.at > this.now) this.now = e.at;
+    if (typeof theirs === 'string' && this.onDiverged) {
+      const mine = this.digest();
+      if (mine !== theirs) this.onDiverged({ seq, primary: theirs, mine });
+    }
+    return { id: e.id, ok: true, result: null };
+  }
+
+  private readonly hasTimer = (name: string): boolean => this.def.timers !== undefined && Object.hasOwn(this.def.timers, name);
+
+  private changeTimers(changes: TimerChanges): void {
+    changes.applyTo(this.timers);
+    this.notifyTimers();
+  }
+
+  /** Replaces the pending timers (a restored snapshot). */
+  installTimers(list: PendingTimer[]): void {
+    this.timers.clear();
+    for (const t of list) this.timers.set(t.id, t);
+    this.notifyTimers();
+  }
+
+  /** `fn` runs whenever the pending timers change. */
+  onTimers(fn: () => void): () => void {
+    this.timerListeners.add(fn);
+    return () => this.timerListeners.delete(fn);
+  }
+
+  private notifyTimers(): void {
+    for (const fn of this.timerListeners) fn();
   }
 
   query(op: string, args: Json, id: string): Reply {
@@ -146,6 +244,10 @@ export class ServiceHost<S = unknown> {
   }
 }
 
+function poisoned(id: string): Reply {
+  return errorReply(id, 'POISONED', 'this request killed or hung the server twice; it is quarantined and not applied');
+}
+
 function invoke(id: string, call: () => Json | undefined | void): Reply {
   try {
     return answer(id, call());
@@ -174,7 +276,7 @@ function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').slice(0, 500);
 }
 
-function checkDefinition<S>(def: ServiceDefinition<S>): void {
+export function checkDefinition<S>(def: ServiceDefinition<S>): void {
   if (typeof def?.init !== 'function') throw new Error('a service definition needs init()');
   if (typeof def.commands !== 'object' || def.commands === null) throw new Error('a service definition needs commands');
   const seen = new Set<string>();

@@ -3,6 +3,7 @@
 import type { Json, Reply } from '../protocol/wire.js';
 import type { ServiceHost } from './host.js';
 import type { SnapshotPart } from './service.js';
+import type { PendingTimer } from './timers.js';
 
 const HEADER = 0x68; // 'h'
 const JSON_PART = 0x6a; // 'j'
@@ -17,6 +18,8 @@ interface Header {
   now: number;
   form: 'image' | 'parts';
   service: string;
+  /** Pending timers at `seq` (absent in snapshots of older versions: none). */
+  timers?: PendingTimer[];
 }
 
 /** Parts of a snapshot taken at `seq`; commands are held until it is exhausted or closed. */
@@ -68,7 +71,7 @@ class HostSnapshot<S> implements SnapshotCursor {
     switch (this.stage) {
       case 'header': {
         this.stage = 'service';
-        const h: Header = { v: 1, seq: this.seq, now: this.host.now, form: this.form, service: this.host.name };
+        const h: Header = { v: 1, seq: this.seq, now: this.host.now, form: this.form, service: this.host.name, timers: [...this.host.timers.values()] };
         return tagged(HEADER, JSON.stringify(h));
       }
       case 'service': {
@@ -198,6 +201,7 @@ export class SnapshotRestorer {
       state = def.restore(decodeParts(this.parts));
     }
     host.install(state, h.seq, h.now);
+    host.installTimers(Array.isArray(h.timers) ? h.timers : []);
     host.dedup.clear();
     for (const [id, digest, reply] of this.dedup) host.dedup.record(id, digest, reply);
   }

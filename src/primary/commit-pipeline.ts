@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ServiceHost } from '../host/host.js';
 import { openSnapshot } from '../host/snapshot.js';
+import { DIGEST_OP } from '../host/timers.js';
 import { RingWriter, type ShmRing } from '../ipc/shm-ring.js';
 import type { Journal } from '../journal/journal.js';
 import { logLine } from '../log.js';
@@ -283,6 +284,8 @@ export class CommitPipeline {
       if (!payload) {
         q.seq = this.d.host.seq + 1;
         q.at = this.d.host.nextNow();
+        // A digest check carries the state's digest at the position just before it.
+        if (q.op === DIGEST_OP) q.argsJson = JSON.stringify((q.args = { digest: this.d.host.digest() }));
         payload = q.payload = encodeEntry(q, q.argsJson);
       }
       if (this.standby === 'absent') {

@@ -1,11 +1,15 @@
 import type { Config } from '../config.js';
 import { requestDigest } from '../host/digest.js';
 import type { ServiceHost } from '../host/host.js';
+import { TimerDriver } from '../host/timer-driver.js';
+import { DIGEST_OP, timerCommand } from '../host/timers.js';
+import { DigestDriver } from '../host/digest-driver.js';
+import { readDivergence } from '../host/divergence-note.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
 import { logLine } from '../log.js';
 import type { Standby } from '../protocol/standby.js';
-import { errorReply, kvArgs, parseRequest, type Reply, type Request } from '../protocol/wire.js';
+import { errorReply, kvArgs, parseRequest, type Json, type Reply, type Request } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { parseRespAddress } from '../runtime/resp-address.js';
 import { CommitPipeline } from './commit-pipeline.js';
@@ -34,6 +38,10 @@ export interface PrimaryDeps {
 export class Primary {
   private readonly endpoint: ClientEndpoint;
   private readonly pipeline: CommitPipeline;
+  /** Fires due timers as entries through the pipeline, like commands. */
+  private readonly timers: TimerDriver;
+  /** Asks the standby to compare state digests at one commit point. */
+  private digests: DigestDriver | null = null;
   private readonly journal: Journal;
   private respDoor: RespDoor | null = null;
 
@@ -46,8 +54,13 @@ export class Primary {
       host: d.host,
       epoch: d.epoch,
       journal: this.journal,
-      onStandby: d.onStandby,
+      // A standby that has just come in sync compares digests with us at once.
+      onStandby: (state, pid) => {
+        if (state === 'in-sync') this.digests?.tick();
+        d.onStandby(state, pid);
+      },
     });
+    this.timers = new TimerDriver(d.host, (id) => this.pipeline.submit(timerCommand(id), 'null'));
     this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary(), (err) =>
       d.onFailed(`client endpoint failed: ${err.message}`),
     );
@@ -65,6 +78,10 @@ export class Primary {
   async start(bindRetryMs = 0): Promise<void> {
     await this.endpoint.bind(bindRetryMs);
     this.pipeline.start();
+    this.timers.start();
+    this.digests = new DigestDriver(this.d.host, () => this.pipeline.standby === 'in-sync', (id) =>
+      this.pipeline.submit({ id, op: DIGEST_OP, args: null, digest: 'digest' }, 'null'),
+    );
     if (this.d.cfg.resp) await this.mountResp(this.d.cfg.resp, bindRetryMs);
   }
 
@@ -126,7 +143,7 @@ export class Primary {
         keys: this.d.host.keys(),
         standby: this.pipeline.standby,
         pid: process.pid,
-        service: { ...this.d.host.describe() },
+        service: { ...this.d.host.describe(), diverged: readDivergence(this.d.cfg.dataDir) as Json },
       },
     };
   }
@@ -135,6 +152,8 @@ export class Primary {
   async stop(): Promise<void> {
     this.endpoint.close();
     await this.respDoor?.close();
+    this.timers.close();
+    this.digests?.close();
     await this.pipeline.barrier();
     this.pipeline.close();
     await this.journal.close();
@@ -144,6 +163,8 @@ export class Primary {
   abort(): void {
     this.endpoint.close();
     void this.respDoor?.close();
+    this.timers.close();
+    this.digests?.close();
     this.pipeline.close();
     this.journal.abort();
   }

@@ -27,6 +27,8 @@ export interface InstanceStatus {
   recentRestarts: number;
   /** Set while a standby that kept dying is left out: the primary serves without one until then. */
   standbyCooldown?: { untilMs: number; cooldownMs: number } | null;
+  /** Standbys found with a state digest other than the primary's (a non-deterministic service). */
+  diverged?: { count: number; agoMs: number; reason: string } | null;
   config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number };
   events: Array<Record<string, unknown>>;
 }

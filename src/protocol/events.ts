@@ -21,6 +21,8 @@ export const EVENT_NAMES = [
   'give-up',
   // A standby that kept dying is left out for a cool-down; the primary serves degraded.
   'standby-cooldown',
+  // The standby's state digest differed from the primary's at one commit point: it is replaced.
+  'diverged',
   'stopping',
   'stopped',
   'cleaned',

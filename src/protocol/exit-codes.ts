@@ -10,6 +10,8 @@ export const EXIT = {
   INTERNAL: 70,
   /** The journal is damaged beyond a torn tail; left untouched: `osps repair`, not a restart. */
   JOURNAL_CORRUPT: 71,
+  /** A standby whose state differs from the primary's (a non-deterministic service): replaced by one synced afresh. */
+  DIVERGED: 72,
 } as const;
 
 export function describeExit(code: number | null, signal: string | null): string {

@@ -2,6 +2,7 @@
 // the client library and the tests.
 import { isUtf8 } from 'node:buffer';
 import { MAX_ID_CHARS, MAX_KEY_BYTES } from './limits.js';
+import { SERVICE_OP_NAME } from './service.js';
 
 export const OPS = ['ping', 'get', 'set', 'del', 'incr', 'info'] as const;
 export type Op = (typeof OPS)[number];
@@ -23,7 +24,8 @@ export type ReplyCode = ErrorCode | (string & Record<never, never>);
 
 export interface Request {
   id: string;
-  op: Op;
+  /** An op of PROTOCOL.md, or one of the loaded service's (SERVICE.md). */
+  op: Op | (string & Record<never, never>);
   key?: string;
   value?: string;
   by?: number;
@@ -79,7 +81,12 @@ export function parseRequest(frame: Uint8Array, maxFrameBytes: number): ParseRes
   const id = typeof rawId === 'string' && rawId.length >= 1 && rawId.length <= MAX_ID_CHARS ? rawId : null;
   if (id === null) return fail(null, 'BAD_REQUEST', `'id' must be a string of 1-${MAX_ID_CHARS} characters`);
   if (typeof o.op !== 'string') return fail(id, 'BAD_REQUEST', "'op' must be a string");
-  if (!(OPS as readonly string[]).includes(o.op)) return fail(id, 'UNKNOWN_OP', `unknown op '${o.op.slice(0, 64)}'`);
+  if (!(OPS as readonly string[]).includes(o.op)) {
+    // A service's op: whether the service has it is the host's to say.
+    if (!SERVICE_OP_NAME.test(o.op)) return fail(id, 'UNKNOWN_OP', `unknown op '${o.op.slice(0, 64)}'`);
+    // Absent arguments are an empty object, so a handler can destructure them.
+    return { ok: true, req: { id, op: o.op, args: o.args === undefined ? {} : (o.args as Json) } };
+  }
   const op = o.op as Op;
   const req: Request = { id, op };
   if (o.args !== undefined && (op === 'get' || op === 'set' || op === 'del' || op === 'incr')) {
@@ -109,7 +116,8 @@ export function parseRequest(frame: Uint8Array, maxFrameBytes: number): ParseRes
  * A key-value op's arguments as the service takes them: always the same fields in the same
  * order, so a retry spelled with top-level fields or with `args` has the same digest.
  */
-export function kvArgs(req: Request): { [k: string]: Json } {
+export function kvArgs(req: Request): Json {
+  if (!(OPS as readonly string[]).includes(req.op)) return req.args ?? {};
   if (req.op === 'set') return { key: req.key as string, value: req.value as string };
   if (req.op === 'incr') return { key: req.key as string, by: req.by ?? 1 };
   return { key: req.key as string };

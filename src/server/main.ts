@@ -5,6 +5,9 @@ import { logLine } from '../log.js';
 import type { Role } from '../protocol/control.js';
 import { EXIT } from '../protocol/exit-codes.js';
 import { Server } from './server.js';
+import { loadService } from '../host/load.js';
+import { kvService } from '../services/kv/service.js';
+import type { ServiceDefinition } from '../host/service.js';
 
 const role = process.env.OSPS_ROLE as Role | undefined;
 const token = process.env.OSPS_TOKEN;
@@ -15,7 +18,15 @@ if ((role !== 'primary' && role !== 'secondary') || !token || !rawCfg) {
 }
 const cfg = resolveConfig(JSON.parse(rawCfg) as Partial<Config>) as Config & { dataDir: string };
 
-const server = new Server({ cfg, role, token });
+// The CLI proved the module loads; it is loaded again here, and refused the same way if it changed since.
+let service: ServiceDefinition<unknown>;
+try {
+  service = cfg.service ? await loadService(cfg.service) : (kvService as ServiceDefinition<unknown>);
+} catch (err) {
+  process.stderr.write(`osps server: ${(err as Error).message}\n`);
+  process.exit(EXIT.CONFIG);
+}
+const server = new Server({ cfg, role, token, service });
 process.on('SIGTERM', () => void server.stop());
 // The watchdog coordinates shutdown; a terminal's Ctrl-C reaches it, not us.
 process.on('SIGINT', () => {});

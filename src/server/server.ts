@@ -6,12 +6,14 @@ import { HeartbeatSlot, ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import type { Role, WatchdogToServer } from '../protocol/control.js';
 import { ServiceHost } from '../host/host.js';
+import { Quarantine } from '../host/quarantine.js';
+import { writeDivergence } from '../host/divergence-note.js';
 import { JournalCorruptError } from '../journal/errors.js';
 import { replayJournal } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
 import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
-import { kvService } from '../services/kv/service.js';
+import type { ServiceDefinition } from '../host/service.js';
 import { ControlLink } from './control-link.js';
 import { EXIT } from '../protocol/exit-codes.js';
 import type { Standby } from '../protocol/standby.js';
@@ -24,6 +26,7 @@ export interface ServerOptions {
   cfg: Config & { dataDir: string };
   role: Role;
   token: string;
+  service: ServiceDefinition<unknown>;
 }
 
 
@@ -48,7 +51,7 @@ export class Server {
     this.paths = runtimePaths(o.cfg.name, o.cfg.runtimeRoot);
     this.ring = ShmRing.attach(this.paths.shmName);
     this.epoch = this.ring.epoch;
-    this.host = new ServiceHost<unknown>(kvService, { dedupWindow: o.cfg.dedupWindow });
+    this.host = new ServiceHost<unknown>(o.service, { dedupWindow: o.cfg.dedupWindow });
     this.control = new ControlLink(
       this.paths.watchdogEndpoint,
       o.token,
@@ -74,6 +77,7 @@ export class Server {
 
   /** A fresh primary rebuilds the state from the journal; false when it must not start. */
   private replay(): boolean {
+    this.guard();
     const file = journalFile(this.o.cfg.dataDir);
     try {
       replayJournal(file, this.host);
@@ -85,12 +89,21 @@ export class Server {
     }
   }
 
+  /** A primary (or a replay) counts the request its predecessor died applying, and quarantines repeat offenders. */
+  private guard(): void {
+    if (this.host.quarantine) return;
+    const q = new Quarantine(this.o.cfg.dataDir);
+    q.strikeLeftover();
+    this.host.quarantine = q;
+  }
+
   private announceReady(): void {
     this.control.send({ t: 'ready', role: this.role, epoch: this.epoch });
     logLine(this.role, 'ready', { pid: process.pid, epoch: this.epoch, commitSeq: this.host.seq });
   }
 
   private async startPrimary(bindRetryMs = 0): Promise<void> {
+    this.guard();
     const primary = new Primary({
       cfg: this.o.cfg,
       paths: this.paths,
@@ -112,6 +125,11 @@ export class Server {
   }
 
   private async startSecondary(): Promise<void> {
+    // A digest check that fails means this copy is not the primary's: leave, to be replaced by one synced afresh.
+    this.host.onDiverged = (d) => {
+      writeDivergence(this.o.cfg.dataDir, d);
+      void this.exit(EXIT.DIVERGED, `diverged from the primary at seq ${d.seq}: state digest ${d.mine}, primary's ${d.primary}`, 'DIVERGED');
+    };
     const secondary = new Secondary({
       cfg: this.o.cfg,
       paths: this.paths,
@@ -170,6 +188,7 @@ export class Server {
       return;
     }
     this.role = 'primary';
+    this.host.onDiverged = null;
     this.epoch = epoch;
     await this.startPrimary(PROMOTION_BIND_RETRY_MS);
     if (this.exiting) return;

@@ -108,6 +108,8 @@ export interface SupervisorState {
   /** A standby that kept dying is left out until `until`. */
   standbyCooldown: { until: number; ms: number } | null;
   nextCooldownMs: number;
+  /** Standbys found diverged from the primary (a non-deterministic service), and the last one's reason. */
+  diverged: { count: number; at: number; reason: string } | null;
   lastPingAt: number;
   exitCode: number;
 }
@@ -168,6 +170,7 @@ export function initialState(limits: Limits, name: string, endpoint: string): Su
     recentRestarts: { primary: [], secondary: [] },
     restarts: { primary: 0, secondary: 0 },
     standbyCooldown: null,
+    diverged: null,
     nextCooldownMs: limits.standbyCooldownMs,
     lastPingAt: 0,
     exitCode: 0,

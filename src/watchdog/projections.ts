@@ -81,6 +81,7 @@ export function toStatus(s: SupervisorState, x: StatusInputs): InstanceStatus {
     standby: primary?.standby ?? 'absent',
     processes,
     recentRestarts: window(s.recentRestarts.primary) + window(s.recentRestarts.secondary),
+    diverged: s.diverged && { count: s.diverged.count, agoMs: x.now - s.diverged.at, reason: s.diverged.reason },
     standbyCooldown: s.standbyCooldown && { untilMs: s.standbyCooldown.until - x.now, cooldownMs: s.standbyCooldown.ms },
     config: x.config,
     events: x.events,

@@ -170,6 +170,10 @@ class Step extends AdoptSteps {
       case 'failed':
         ch.lastFailure = m.reason;
         ch.lastFailureCode = m.code ?? null;
+        if (m.code === 'DIVERGED') {
+          s.diverged = { count: (s.diverged?.count ?? 0) + 1, at: this.now, reason: m.reason };
+          this.emit('diverged', { role: ch.role, pid: ch.pid, epoch: s.epoch, reason: m.reason });
+        }
         return;
     }
   }

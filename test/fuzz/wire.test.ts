@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { MAX_ID_CHARS, MAX_KEY_BYTES } from '../../src/protocol/limits.js';
+import { SERVICE_OP_NAME } from '../../src/protocol/service.js';
 import { OPS, type ParseResult, type Request, parseRequest } from '../../src/protocol/wire.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
 
@@ -15,7 +16,8 @@ function expectWellFormed(r: ParseResult): void {
   if (r.ok) {
     const q = r.req;
     assert.ok(typeof q.id === 'string' && q.id.length >= 1 && q.id.length <= MAX_ID_CHARS);
-    assert.ok((OPS as readonly unknown[]).includes(q.op));
+    // A built-in op, or a service's op (whether the service has it is the host's to say).
+    assert.ok((OPS as readonly unknown[]).includes(q.op) || SERVICE_OP_NAME.test(q.op));
     if (q.op === 'get' || q.op === 'set' || q.op === 'del' || q.op === 'incr') {
       assert.ok(typeof q.key === 'string' && q.key.length > 0 && Buffer.byteLength(q.key) <= MAX_KEY_BYTES);
     }
