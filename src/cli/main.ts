@@ -4,6 +4,7 @@ import { OspsError } from '../errors.js';
 import { registerClientCommands } from './client-command.js';
 import { registerChaos } from './chaos-command.js';
 import { registerCleanup } from './cleanup-command.js';
+import { registerRepair } from './repair-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
 import { registerStop } from './stop-command.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerStop(program);
   registerStatus(program);
   registerCleanup(program);
+  registerRepair(program);
   registerClientCommands(program);
   registerChaos(program);
   example(program, 'osps start --name web --detach', 'osps client set greeting hello --name web', 'osps status --name web', 'osps stop --name web');
