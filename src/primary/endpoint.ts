@@ -24,7 +24,7 @@ export type Respond = (reply: Reply) => void;
  * Budget (default 1 MiB frames): per reading-or-not peer ≈ 8 MiB (outbox) + 16 × 1 MiB (send
  * pipe) + 4 MiB (kernel) ≈ 28 MiB for replies, and RECEIVE_HWM × 1 MiB for requests it sends
  * faster than we read them (in practice we read as they arrive). The primary's RSS stays within
- * the store's size + 100 MB + 32 MiB per peer that does not read (measured: +52 MiB peak for
+ * the store's size + 100 MB + 32 MiB per peer that does not read (measured: +52 to +61 MiB peak for
  * one peer that never reads 1 500 replies of 1 MiB), save for the multipart residual above.
  *
  * Connections: zeromq has no per-connection cap and no hook to refuse or close one peer, so
@@ -73,7 +73,7 @@ export class ClientEndpoint {
       mandatory: true,
       sendTimeout: 0,
     });
-    this.out = new PeerOutbox(this.socket, { peerBytes: OUTBOX_PEER_BYTES, retryMs: 2 }, (peer, held) =>
+    this.out = new PeerOutbox(this.socket, { peerBytes: OUTBOX_PEER_BYTES, retryMs: 10 }, (peer, held) =>
       logLine('primary', 'client-not-reading', { peer: peer.toString('hex'), heldBytes: held, note: 'replies dropped until it reads' }),
     );
   }

@@ -7,7 +7,7 @@ import type { Router } from 'zeromq';
 export interface OutboxLimits {
   /** Reply bytes held here per peer; one reply of any size is always allowed. */
   peerBytes: number;
-  /** A peer whose pipe was full is tried again after this long. */
+  /** A peer whose pipe stays full is tried again after at most this long (sooner at first). */
   retryMs: number;
 }
 
@@ -15,6 +15,8 @@ interface Peer {
   queue: Buffer[][];
   bytes: number;
   blockedUntil: number;
+  /** EAGAINs in a row: a reading peer is retried at once, one that does not read ever more slowly. */
+  stalls: number;
   /** Replies dropped since the last one delivered: a peer is reported once per stall. */
   dropped: number;
 }
@@ -29,7 +31,8 @@ export class PeerOutbox {
   private readonly peers = new Map<string, Peer>();
   private pumping = false;
   private closed = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** The pending retry of stalled peers: cancels it. */
+  private timer: (() => void) | null = null;
 
   constructor(
     private readonly socket: Router,
@@ -57,7 +60,7 @@ export class PeerOutbox {
     const key = id.toString('latin1');
     let p = this.peers.get(key);
     if (!p) {
-      p = { queue: [], bytes: 0, blockedUntil: 0, dropped: 0 };
+      p = { queue: [], bytes: 0, blockedUntil: 0, stalls: 0, dropped: 0 };
       this.peers.set(key, p);
     }
     const size = sizeOf(frames);
@@ -70,7 +73,7 @@ export class PeerOutbox {
     if (this.pumping) return true;
     // A stalled peer's retry timer must not delay a peer that can take its reply now.
     if (this.timer !== null && p.blockedUntil <= Date.now()) {
-      clearTimeout(this.timer);
+      this.timer();
       this.timer = null;
     }
     if (this.timer === null) void this.pump();
@@ -87,12 +90,14 @@ export class PeerOutbox {
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
+      // A stalled peer is retried once per turn at most: other work (requests, acks) runs between.
+      let retrying = true;
       for (;;) {
         let progressed = false;
         let wake = Infinity;
         for (const [key, p] of this.peers) {
           if (this.closed) return;
-          if (p.blockedUntil > Date.now()) {
+          if (p.blockedUntil > Date.now() || (p.stalls > 0 && !retrying)) {
             wake = Math.min(wake, p.blockedUntil);
             continue;
           }
@@ -102,7 +107,10 @@ export class PeerOutbox {
               await this.socket.send(next);
             } catch (err) {
               if ((err as { code?: string }).code === 'EAGAIN') {
-                p.blockedUntil = Date.now() + this.limits.retryMs;
+                // zeromq's I/O thread drains the pipe into the socket within microseconds
+                // for a peer that reads: retry on the next turn first, then back off.
+                p.stalls++;
+                p.blockedUntil = Date.now() + (p.stalls <= 8 ? 0 : Math.min(this.limits.retryMs, 2 ** (p.stalls - 8)));
                 wake = Math.min(wake, p.blockedUntil);
                 break;
               }
@@ -114,16 +122,26 @@ export class PeerOutbox {
             p.queue.shift();
             p.bytes -= sizeOf(next);
             p.dropped = 0;
+            p.stalls = 0;
             progressed = true;
           }
           if (p.queue.length === 0) this.peers.delete(key);
         }
         if (this.peers.size === 0 || this.closed) return;
+        retrying = false;
         if (!progressed) {
-          this.timer = setTimeout(() => {
+          const wait = Math.max(0, wake - Date.now());
+          const again = (): void => {
             this.timer = null;
             if (!this.pumping) void this.pump();
-          }, Math.max(1, wake - Date.now()));
+          };
+          if (wait === 0) {
+            const h = setImmediate(again);
+            this.timer = () => clearImmediate(h);
+          } else {
+            const h = setTimeout(again, wait);
+            this.timer = () => clearTimeout(h);
+          }
           return;
         }
       }
@@ -135,7 +153,7 @@ export class PeerOutbox {
   close(): void {
     this.closed = true;
     this.peers.clear();
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.();
     this.timer = null;
   }
 }
