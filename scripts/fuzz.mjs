@@ -12,7 +12,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** A full run generates at least this many inputs. */
 const MIN_INPUTS = 1_000_000;
 /** Decoders a full run must reach (the names their properties report under): one that reports nothing fails the run. */
-const DECODERS = ['FrameDecoder', 'RingReader', 'decodeControl', 'decodeLink', 'decodeRingPayload', 'parseRequest', 'shm header', 'RespParser', 'RespCommandTable'];
+const DECODERS = ['FrameDecoder', 'RingReader', 'decodeControl', 'decodeLink', 'decodeRingPayload', 'parseRequest', 'shm header', 'RespParser', 'RespCommandTable', 'decodeAdminRequest'];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-fuzz-'));
 const report = path.join(dir, 'report.jsonl');

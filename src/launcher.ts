@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcess } from './runtime/proc.js';
 import { readState } from './watchdog/state-file.js';
 import { RestartPolicy } from './watchdog/restart-policy.js';
-import { EXIT_GAVE_UP, EXIT_START_FAILED } from './protocol/exit-codes.js';
+import { EXIT_DATA_REFUSED, EXIT_GAVE_UP, EXIT_START_FAILED } from './protocol/exit-codes.js';
 import { createNotifier, withoutNotifyEnv } from './systemd/notify.js';
 import { SystemdLink } from './systemd/link.js';
 
@@ -145,6 +145,8 @@ export async function runLauncher(cfg: Config & { dataDir: string }, paths: Runt
       watchdog = null;
       if (result.exitCode === 0 || result.exitCode === EXIT_GAVE_UP) return result.exitCode;
       if (result.exitCode === EXIT_START_FAILED) return 1;
+      // The data on disk was refused (the watchdog said why in one line): a usage matter, exit 2.
+      if (result.exitCode === EXIT_DATA_REFUSED) return 2;
       if (stopping) break;
       const how = result.signal ?? `exit ${result.exitCode}`;
       if (policy.allow()) {

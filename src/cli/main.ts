@@ -6,6 +6,7 @@ import { registerChaos } from './chaos-command.js';
 import { registerCleanup } from './cleanup-command.js';
 import { registerConfig } from './config-command.js';
 import { registerLogs } from './logs-command.js';
+import { registerRepair } from './repair-command.js';
 import { registerStart } from './start-command.js';
 import { registerStatus } from './status-command.js';
 import { registerStop } from './stop-command.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStop(program);
   registerStatus(program);
   registerCleanup(program);
+  registerRepair(program);
   registerClientCommands(program);
   registerChaos(program);
   registerConfig(program);

@@ -9,6 +9,11 @@ export function writeAllSync(fd: number, buf: Buffer): void {
   for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off);
 }
 
+/** Writes at `pos` (not at the descriptor's offset, which a cut-back leaves past the end). */
+export function writeAllAtSync(fd: number, buf: Buffer, pos: number): void {
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, pos + off);
+}
+
 export async function writeAll(fd: number, buf: Buffer): Promise<void> {
   for (let off = 0; off < buf.length; ) off += (await write(fd, buf, off)).bytesWritten;
 }

@@ -4,7 +4,7 @@ import type { ServiceHost } from '../host/host.js';
 import { openSnapshot } from '../host/snapshot.js';
 import { logLine } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { closeQuietly, fdatasync, open, syncDir, writeAllSync } from './files.js';
+import { closeQuietly, fdatasync, open, syncDir, writeAllAtSync, writeAllSync } from './files.js';
 import { recordHeader } from './records.js';
 
 // Compact once the entries since the last checkpoint outweigh it (and at least this much).
@@ -46,6 +46,12 @@ export class Journal {
   private checkpointBytes = 0;
   private closed = false;
   private failed: { at: number; err: Error } | null = null;
+  /** Bytes of the journal file that hold complete records (where the next write goes). */
+  private size = 0;
+  /** Records of the current batch also given to a checkpoint in progress (taken back if the batch fails). */
+  private pendingCk = 0;
+  /** Set while the disk refuses our writes (ENOSPC, EDQUOT): logged once per episode. */
+  private full: Error | null = null;
   /** Completed checkpoints (the first one and every compaction). */
   checkpoints = 0;
 
@@ -73,7 +79,10 @@ export class Journal {
   append(seq: number, entry: Buffer): void {
     const head = recordHeader(entry);
     if (this.fd !== null) this.pending.push(head, entry);
-    this.checkpoint?.records.push(head, entry);
+    if (this.checkpoint) {
+      this.checkpoint.records.push(head, entry);
+      this.pendingCk += 2;
+    }
     this.appendedSeq = seq;
     this.bytesSinceCheckpoint += head.length + entry.length;
   }
@@ -81,20 +90,61 @@ export class Journal {
   /**
    * Hands the appended records to the kernel (one write per batch): from here they survive
    * a crash of this process; `sync` makes them survive the machine's. Called before anything
-   * in the batch is acknowledged.
+   * in the batch is applied or acknowledged. All or nothing: on failure (the error is
+   * returned) the batch's records are taken back, so the caller must not apply its entries.
+   * A full disk costs only this batch: the file is cut back to its last complete record and
+   * the next batch tries again, needing only its own bytes (no new checkpoint).
    */
-  write(): void {
+  write(): Error | null {
+    let failure: Error | null = null;
     if (this.fd !== null && this.pending.length > 0) {
+      const buf = Buffer.concat(this.pending);
       try {
-        writeAllSync(this.fd, Buffer.concat(this.pending));
+        writeAllAtSync(this.fd, buf, this.size);
+        this.size += buf.length;
         this.writtenSeq = this.appendedSeq;
+        if (this.full) {
+          logLine('primary', 'journal-writable', { file: this.file, after: this.full.message });
+          this.full = null;
+        }
       } catch (err) {
-        this.broken(err as Error);
+        failure = err as Error;
+        this.takeBack(buf.length);
+        if (isNoSpace(failure)) this.refused(failure);
+        else this.broken(failure);
       }
     }
     this.pending = [];
+    this.pendingCk = 0;
+    return failure;
+  }
+
+  /** Starts a compaction when the entries since the last checkpoint outweigh it (after a batch is applied). */
+  compactIfDue(): void {
     if (this.checkpoint === null && this.fd !== null && this.bytesSinceCheckpoint > Math.max(this.minCompactBytes, 2 * this.checkpointBytes)) {
       this.checkpoint = this.beginCheckpoint();
+    }
+  }
+
+  /** The disk is refusing writes now (the last batch failed for lack of space). */
+  get refusing(): boolean {
+    return this.full !== null;
+  }
+
+  private takeBack(bytes: number): void {
+    this.appendedSeq = this.writtenSeq;
+    this.bytesSinceCheckpoint = Math.max(0, this.bytesSinceCheckpoint - bytes);
+    if (this.checkpoint && this.pendingCk > 0) this.checkpoint.records.splice(this.checkpoint.records.length - this.pendingCk);
+  }
+
+  private refused(err: Error): void {
+    if (!this.full) logLine('primary', 'journal-full', { file: this.file, error: err.message, note: 'writes refused, reads served' });
+    this.full = err;
+    try {
+      // A partial record must not stay: the next batch is written from here.
+      if (this.fd !== null) fs.ftruncateSync(this.fd, this.size);
+    } catch (e) {
+      this.broken(e as Error);
     }
   }
 
@@ -152,6 +202,7 @@ export class Journal {
   }
 
   private broken(err: Error): void {
+    this.full = null;
     logLine('primary', 'journal-failed', { file: this.file, error: err.message });
     this.closeFdWhenIdle(this.fd);
     this.fd = null;
@@ -205,6 +256,7 @@ export class Journal {
       installed = true;
       this.closeFdWhenIdle(this.fd);
       this.fd = fd;
+      this.size = fs.fstatSync(fd).size;
       this.pending = [];
       this.writtenSeq = this.durableSeq = this.appendedSeq;
       this.checkpointBytes = bytes;
@@ -217,4 +269,9 @@ export class Journal {
       }
     }
   }
+}
+
+function isNoSpace(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

@@ -241,10 +241,19 @@ export class CommitPipeline {
     });
   }
 
+  /**
+   * One batch: snapshot chunks for a new standby, then commands. A command's entry goes into
+   * the ring (unpublished) and the journal first; only once the journal has taken the whole
+   * batch is any of it applied and published. A batch the journal refuses (full disk) is
+   * answered UNAVAILABLE and leaves no trace: not applied, not replicated, not journaled.
+   */
   private pump(): void {
-    let appended = false;
+    const startRingSeq = this.ringSeq;
     let chunks = 0;
-    const degraded: InFlight[] = [];
+    // Commands of this batch, with their ring seq (-1: journaled only, no standby).
+    const batch: { q: Queued; ringSeq: number }[] = [];
+    let mark = -1;
+    let markSeq = 0;
     while (!this.closed) {
       if (this.feed) {
         if (chunks === SNAPSHOT_CHUNKS_PER_TURN) {
@@ -268,7 +277,6 @@ export class CommitPipeline {
           break;
         }
         this.ringSeq++;
-        appended = true;
         chunks++;
         this.feed.take();
         if (c.last) {
@@ -282,7 +290,8 @@ export class CommitPipeline {
       const q = this.queue[0] as Queued;
       let payload = q.payload;
       if (!payload) {
-        q.seq = this.d.host.seq + 1;
+        // Not applied yet: the entries of this batch ahead of it count.
+        q.seq = this.d.host.seq + batch.length + 1;
         q.at = this.d.host.nextNow();
         // A digest check carries the state's digest at the position just before it.
         if (q.op === DIGEST_OP) q.argsJson = JSON.stringify((q.args = { digest: this.d.host.digest() }));
@@ -290,26 +299,51 @@ export class CommitPipeline {
       }
       if (this.standby === 'absent') {
         this.dequeue();
-        degraded.push(this.applyEntry(q, -1));
+        this.d.journal.append(q.seq, payload);
+        batch.push({ q, ringSeq: -1 });
         continue;
       }
       if (payload.length > this.writer.maxPayload) {
         this.dequeue();
         for (const w of q.waiters) w.resolve(errorReply(q.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        // Its seq is not used: the next command takes it.
+        if (this.queue[0]) (this.queue[0] as Queued).payload = null;
         continue;
+      }
+      if (mark < 0) {
+        mark = this.writer.position;
+        markSeq = this.ringSeq;
       }
       if (!this.writer.tryAppend(payload, this.ringSeq + 1, this.d.epoch)) {
         this.awaitSpace(this.writer.entryBytes(payload.length));
         break;
       }
       this.ringSeq++;
-      appended = true;
       this.dequeue();
-      this.applyEntry(q, this.ringSeq);
+      this.d.journal.append(q.seq, payload);
+      batch.push({ q, ringSeq: this.ringSeq });
     }
-    // Recorded entries reach the kernel before anything in this batch can be acknowledged.
-    this.d.journal.write();
-    if (appended) {
+    // Recorded entries reach the kernel before anything in this batch is applied or acknowledged.
+    const refused = this.d.journal.write();
+    const degraded: InFlight[] = [];
+    if (refused && batch.length > 0) {
+      if (mark >= 0) {
+        this.writer.rewind(mark);
+        this.ringSeq = markSeq;
+      }
+      for (const { q } of batch) {
+        for (const w of q.waiters) w.resolve(errorReply(q.id, 'UNAVAILABLE', `journal cannot write (${refused.message}); not applied; retry with the same id`));
+      }
+      // The command at the head was numbered after the refused ones.
+      if (this.queue[0]) (this.queue[0] as Queued).payload = null;
+    } else {
+      for (const { q, ringSeq } of batch) {
+        const f = this.applyEntry(q, ringSeq);
+        if (ringSeq < 0) degraded.push(f);
+      }
+      this.d.journal.compactIfDue();
+    }
+    if (this.ringSeq > startRingSeq) {
       this.writer.publish();
       this.d.ring.writeSeq = this.ringSeq;
       this.link.doorbell(this.ringSeq);
@@ -324,7 +358,6 @@ export class CommitPipeline {
 
   private applyEntry(q: Queued, ringSeq: number): InFlight {
     const reply = this.d.host.apply(q);
-    this.d.journal.append(q.seq, q.payload as Buffer);
     const f: InFlight = { seq: q.seq, ringSeq, digest: q.digest, reply, waiters: q.waiters };
     this.byId.set(q.id, f);
     if (ringSeq >= 0) this.inflight.push(f);

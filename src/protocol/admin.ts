@@ -4,6 +4,23 @@ import type { Standby } from './standby.js';
 
 export type AdminRequest = { op: 'status' } | { op: 'stop' };
 
+/**
+ * The watchdog's reading of an admin request. Throws an Error naming what is wrong (the
+ * control server answers it); never anything else, whatever the bytes.
+ */
+export function decodeAdminRequest(b: Uint8Array): AdminRequest {
+  let o: unknown;
+  try {
+    o = JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+  } catch {
+    throw new Error('not JSON');
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not an object');
+  const op = (o as { op?: unknown }).op;
+  if (op === 'status' || op === 'stop') return { op };
+  throw new Error(`unknown op ${JSON.stringify(op)?.slice(0, 40) ?? 'undefined'}`);
+}
+
 export interface ProcessStatus {
   role: Role | 'watchdog' | 'launcher';
   pid: number;

@@ -22,7 +22,15 @@ export function describeExit(code: number | null, signal: string | null): string
   return name ? `exit ${code} (${name})` : `exit ${code}`;
 }
 
+/** The exit code in a cause describeExit wrote (`exit 71 (JOURNAL_CORRUPT)` → 71), else null. */
+export function exitCodeOf(cause: string | null): number | null {
+  const m = /^exit (\d+)\b/.exec(cause ?? '');
+  return m ? Number(m[1]) : null;
+}
+
 /** Exit codes of the watchdog and of `osps start` (docs/PROTOCOL.md): the CLI contract. */
 export const EXIT_GAVE_UP = 3;
 /** The watchdog could not start (refused or failed setup): restarting it would not help. */
 export const EXIT_START_FAILED = 4;
+/** A server refused the data as it is on disk (a corrupt journal): `osps start` exits 2 with its line. */
+export const EXIT_DATA_REFUSED = 5;

@@ -49,7 +49,8 @@ export function decodeLink(b: Buffer): LinkMessage | null {
   if (b.length > 1 && b[0] === HELLO) {
     try {
       const o = JSON.parse(b.subarray(1).toString('utf8')) as { pid?: unknown; token?: unknown };
-      if (typeof o.pid === 'number' && typeof o.token === 'string') return { t: 'hello', pid: o.pid, token: o.token };
+      // The primary records this pid as its peer's: only a process id is one.
+      if (Number.isSafeInteger(o.pid) && (o.pid as number) > 0 && typeof o.token === 'string') return { t: 'hello', pid: o.pid as number, token: o.token };
     } catch {
       return null;
     }
@@ -94,7 +95,8 @@ export function decodeEntry(b: Uint8Array): Entry {
   if (buf.length < ENTRY_HEADER || buf[0] !== ENTRY_TAG) throw new Error('not an entry');
   const seq = buf.readDoubleLE(1);
   const at = buf.readDoubleLE(9);
-  const o = JSON.parse(buf.toString('utf8', ENTRY_HEADER)) as { i?: unknown; o?: unknown; d?: unknown; a?: Json };
+  const o = JSON.parse(buf.toString('utf8', ENTRY_HEADER)) as { i?: unknown; o?: unknown; d?: unknown; a?: Json } | null;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('malformed entry');
   if (!Number.isSafeInteger(seq) || !Number.isFinite(at) || typeof o.i !== 'string' || typeof o.o !== 'string' || typeof o.d !== 'string' || o.a === undefined) {
     throw new Error('malformed entry');
   }

@@ -1,4 +1,5 @@
 import type { Role } from '../protocol/control.js';
+import { EXIT } from '../protocol/exit-codes.js';
 
 /**
  * A child as data, the OTP way: what to start, when to restart it, what to do when it
@@ -16,6 +17,8 @@ export interface ChildSpec {
    * `cool-down` leaves the child out for a growing while and the rest keeps serving.
    */
   onIntensity: 'give-up' | 'cool-down';
+  /** Exit codes that no restart can cure (the data on disk is refused): the instance stops at once. */
+  giveUpOn: readonly number[];
   /** Shutdown: ask with a `stop` message, SIGKILL after `graceMs` (OTP's shutdown timeout). */
   shutdown: { graceMs: number };
 }
@@ -30,7 +33,7 @@ export function childSpecs(stopTimeoutMs: number): Record<Role, ChildSpec> {
   // Both children share the stop budget, less a second for the watchdog's own cleanup.
   const graceMs = Math.max(500, stopTimeoutMs - 1000) / 2;
   return {
-    primary: { role: 'primary', start: { entry: 'server/main.js', role: 'primary' }, restart: 'permanent', onIntensity: 'give-up', shutdown: { graceMs } },
-    secondary: { role: 'secondary', start: { entry: 'server/main.js', role: 'secondary' }, restart: 'permanent', onIntensity: 'cool-down', shutdown: { graceMs } },
+    primary: { role: 'primary', start: { entry: 'server/main.js', role: 'primary' }, restart: 'permanent', onIntensity: 'give-up', giveUpOn: [EXIT.JOURNAL_CORRUPT], shutdown: { graceMs } },
+    secondary: { role: 'secondary', start: { entry: 'server/main.js', role: 'secondary' }, restart: 'permanent', onIntensity: 'cool-down', giveUpOn: [], shutdown: { graceMs } },
   };
 }

@@ -1,7 +1,7 @@
 import * as zmq from 'zeromq';
 import { logLine } from '../log.js';
 import { SendQueue } from '../net/send-queue.js';
-import type { AdminReply, AdminRequest } from '../protocol/admin.js';
+import { type AdminReply, type AdminRequest, decodeAdminRequest } from '../protocol/admin.js';
 
 /** The watchdog's admin socket: `osps status` and `osps stop` talk to it. */
 export class ControlServer {
@@ -27,8 +27,7 @@ export class ControlServer {
         if (!id || !body || frames.length < 2) continue;
         let reply: AdminReply;
         try {
-          const req = JSON.parse(body.toString('utf8')) as AdminRequest;
-          reply = this.handle(req);
+          reply = this.handle(decodeAdminRequest(body));
         } catch (err) {
           reply = { ok: false, error: `bad admin request: ${(err as Error).message}` };
         }

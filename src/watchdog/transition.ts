@@ -7,6 +7,7 @@
 // No clock, no process, no socket here: the executor (watchdog.ts) feeds inputs in and
 // carries the actions out, and async effects come back as inputs.
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
+import { EXIT_DATA_REFUSED, exitCodeOf } from '../protocol/exit-codes.js';
 import { AdoptSteps } from './adopt-steps.js';
 import type { Action, ChildRun, Input, Job, SupervisorState } from './machine.js';
 import { failure, freshChild } from './step-base.js';
@@ -289,6 +290,7 @@ class Step extends AdoptSteps {
     this.emit('fenced', { role: 'primary', pid: old.pid, epoch: s.epoch });
     s.primary = null;
     this.record('fenced');
+    if (this.incurable(old)) return this.refuseData(old);
     if (!this.allowRestart('primary')) return this.giveUp(old);
     s.restarts.primary++;
     this.bumpAndPromote(old.pid, job.cause);
@@ -428,6 +430,20 @@ class Step extends AdoptSteps {
   giveUp(last: ChildRun): void {
     // Its last words (the failure cause) may still be in flight.
     this.s.job = { kind: 'give-up', who: last.token, until: last.lastFailure ? this.now : this.now + this.s.limits.lateMessageMs };
+  }
+
+  /** It exited with a code its spec says no restart cures: the same data would fail again. */
+  incurable(ch: ChildRun): boolean {
+    const code = exitCodeOf(ch.lastExit);
+    return code !== null && this.s.limits.specs[ch.role].giveUpOn.includes(code);
+  }
+
+  /** Stops at once, repeating the server's one line (file, offset, the way forward). */
+  refuseData(last: ChildRun): void {
+    const why = last.lastFailure ?? `${last.lastExit ?? 'exited'}; see the log`;
+    this.emit('give-up', { role: last.role, pid: last.pid, reason: why });
+    this.out.push({ kind: 'say', line: `osps: ${why}` });
+    this.beginStop(EXIT_DATA_REFUSED);
   }
 
   finishGiveUp(token: string): void {

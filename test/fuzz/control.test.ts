@@ -66,10 +66,14 @@ describe('decodeControl under fuzzing', () => {
     fuzz('decodeControl', control, budget(500, 20_000), (m) => assert.deepStrictEqual(decodeChecked(encodeControl(m)), structuredClone(m)));
   });
 
-  // decodeControl checks only that `t` is a string, so the pinger and the control link act
-  // on messages with missing or mistyped fields. Flip to `it` when it validates per type.
-  it.fails('refuses a message whose fields do not match its type', () => {
+  // The pinger and the control link act on what it returns: a message missing a field of
+  // its type, or with one mistyped, must never reach them.
+  it('refuses a message whose fields do not match its type', () => {
     assert.equal(decodeControl(Buffer.from('{"t":"promote"}')), null);
+    assert.equal(decodeControl(Buffer.from('{"t":"promote","epoch":-1}')), null);
+    assert.equal(decodeControl(Buffer.from('{"t":"hello","token":"x","pid":1.5,"role":"primary","epoch":1}')), null);
+    assert.equal(decodeControl(Buffer.from('{"t":"pong","seq":1,"role":"boss","epoch":1,"commitSeq":0,"keys":0,"standby":"absent","synced":true}')), null);
+    assert.equal(decodeControl(Buffer.from('[{"t":"stop"}]')), null);
     assert.equal(decodeControl(Buffer.from('{"t":"ping","seq":"x","epoch":null}')), null);
     assert.equal(decodeControl(Buffer.from('{"t":"no-such-message"}')), null);
   });

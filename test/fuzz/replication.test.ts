@@ -5,21 +5,23 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type Entry,
   type LinkMessage,
-  type SnapshotPart,
+  type RingPayload,
+  decodeEntry,
   decodeLink,
   decodeRingPayload,
+  encodeEntry,
   encodeLink,
-  encodeSnapshotPart,
-  encodeWrite,
+  encodeSnapshotChunk,
 } from '../../src/protocol/replication.js';
-import { type Json, OPS, type Reply, type Request } from '../../src/protocol/wire.js';
+import type { Json } from '../../src/protocol/wire.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
 
 const DOORBELL = 0x44;
 const ACK = 0x41;
 const HELLO = 0x48;
-const WRITE = 0x57;
+const ENTRY = 0x57;
 const SNAP = 0x53;
 
 function expectLinkWellFormed(m: LinkMessage | null): void {
@@ -27,7 +29,7 @@ function expectLinkWellFormed(m: LinkMessage | null): void {
   if (m.t === 'doorbell' || m.t === 'ack') assert.ok(Number.isSafeInteger(m.upTo) && m.upTo >= 0);
   else {
     assert.equal(m.t, 'hello');
-    assert.equal(typeof m.pid, 'number');
+    assert.ok(Number.isSafeInteger(m.pid) && m.pid > 0);
     assert.equal(typeof m.token, 'string');
   }
 }
@@ -78,70 +80,75 @@ describe('decodeLink under fuzzing', () => {
   });
 });
 
-const request: fc.Arbitrary<Request> = fc
-  .record({
-    id: fc.string({ minLength: 1, maxLength: 32 }),
-    op: fc.constantFrom(...OPS),
-    key: fc.string({ minLength: 1, maxLength: 32 }),
-    value: fc.string({ maxLength: 64 }),
-    by: fc.integer(),
-  })
-  .map(({ id, op, key, value, by }) => {
-    const r: Request = { id, op };
-    if (op !== 'ping' && op !== 'info') r.key = key;
-    if (op === 'set') r.value = value;
-    if (op === 'incr') r.by = by;
-    return r;
-  });
+const entry: fc.Arbitrary<Entry> = fc.record({
+  seq: fc.maxSafeNat(),
+  at: fc.oneof(fc.maxSafeNat(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+  id: fc.string({ maxLength: 40 }),
+  op: fc.string({ maxLength: 16 }),
+  digest: fc.string({ maxLength: 16 }),
+  args: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
+});
 
-const reply: fc.Arbitrary<Reply> = fc.oneof(
-  fc.record({ id: fc.string({ minLength: 1, maxLength: 16 }), ok: fc.constant(true as const), result: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> }),
-  fc.record({
-    id: fc.oneof(fc.constant(null), fc.string({ maxLength: 16 })),
-    ok: fc.constant(false as const),
-    error: fc.record({ code: fc.constantFrom('BAD_REQUEST' as const, 'UNAVAILABLE' as const), message: fc.string({ maxLength: 32 }) }),
-  }),
-);
-
-const snapshotPart: fc.Arbitrary<SnapshotPart> = fc.oneof(
-  fc.record({ begin: fc.record({ commitSeq: fc.maxSafeNat() }) }),
-  fc.record({ kv: fc.array(fc.tuple(fc.string({ maxLength: 16 }), fc.string({ maxLength: 32 })), { maxLength: 8 }) }),
-  fc.record({ dedup: fc.array(fc.tuple(fc.string({ maxLength: 16 }), reply), { maxLength: 4 }) }),
-);
-
-type Payload = { kind: 'write'; seq: number; req: Request } | { kind: 'snapshot'; index: number; last: boolean; part: SnapshotPart };
+type Payload = { kind: 'entry'; entry: Entry } | { kind: 'snapshot'; index: number; endOfPart: boolean; last: boolean; bytes: Uint8Array };
 
 const ringPayload: fc.Arbitrary<Payload> = fc.oneof(
-  fc.record({ kind: fc.constant('write' as const), seq: fc.maxSafeNat(), req: request }),
-  fc.record({ kind: fc.constant('snapshot' as const), index: fc.nat(), last: fc.boolean(), part: snapshotPart }),
+  fc.record({ kind: fc.constant('entry' as const), entry }),
+  fc.record({ kind: fc.constant('snapshot' as const), index: fc.nat(0xffffffff), endOfPart: fc.boolean(), last: fc.boolean(), bytes: fc.uint8Array({ maxLength: 64 }) }),
 );
 
 function encodePayload(p: Payload): Buffer {
-  return p.kind === 'write' ? encodeWrite(p.seq, p.req) : encodeSnapshotPart(p.index, p.last, p.part);
+  return p.kind === 'entry' ? encodeEntry(p.entry) : encodeSnapshotChunk(p.index, p.bytes, p.endOfPart, p.last);
 }
 
-/** The contract: a decoded payload of a known kind, or an Error (never a non-Error throw). */
-function decodeRingChecked(b: Uint8Array): unknown {
-  let p: unknown;
+/** What a payload reads back as: args go through JSON (-0 becomes 0), the bytes are a copy. */
+function expected(p: Payload): unknown {
+  if (p.kind === 'entry') return { kind: 'entry', entry: { ...p.entry, args: JSON.parse(JSON.stringify(p.entry.args)) as Json } };
+  return { ...p, bytes: [...p.bytes] };
+}
+
+function comparable(p: RingPayload): unknown {
+  return p.kind === 'entry' ? p : { ...p, bytes: [...p.bytes] };
+}
+
+/** The contract: a decoded payload of a known kind with its fields typed, or an Error (never a non-Error throw). */
+function decodeRingChecked(b: Uint8Array): RingPayload | undefined {
+  let p: RingPayload | undefined;
   const err = thrownBy(() => (p = decodeRingPayload(b)));
   if (err !== undefined) {
     assert.ok(err instanceof Error);
     return undefined;
   }
-  const kind = (p as { kind: unknown }).kind;
-  assert.ok(kind === 'write' || kind === 'snapshot');
-  return p;
+  const d = p as RingPayload;
+  if (d.kind === 'entry') {
+    const e = d.entry;
+    assert.ok(Number.isSafeInteger(e.seq) && Number.isFinite(e.at));
+    assert.ok(typeof e.id === 'string' && typeof e.op === 'string' && typeof e.digest === 'string' && e.args !== undefined);
+  } else {
+    assert.equal(d.kind, 'snapshot');
+    assert.ok(Number.isInteger(d.index) && d.bytes instanceof Uint8Array);
+  }
+  return d;
 }
 
 describe('decodeRingPayload under fuzzing', () => {
   it('decodes or throws an Error for random bytes', () => {
-    fuzz('decodeRingPayload', randomBytes([WRITE, SNAP], 64), budget(1000, 80_000), (b) => void decodeRingChecked(b));
+    fuzz('decodeRingPayload', randomBytes([ENTRY, SNAP], 64), budget(1000, 80_000), (b) => void decodeRingChecked(b));
   });
 
   it('decodes or throws an Error for well-framed payloads whose JSON is anything', () => {
     const arb = fc
-      .tuple(fc.constantFrom(WRITE, SNAP), fc.uint8Array({ minLength: 8, maxLength: 8 }), anyJsonValue)
-      .map(([t, head, v]) => jsonBytes(v, [t, ...(t === WRITE ? head : head.subarray(0, 5))]));
+      .tuple(fc.constantFrom(ENTRY, SNAP), fc.uint8Array({ minLength: 16, maxLength: 16 }), anyJsonValue)
+      .map(([t, head, v]) => jsonBytes(v, [t, ...(t === ENTRY ? head : head.subarray(0, 5))]));
+    fuzz('decodeRingPayload', arb, budget(500, 40_000), (b) => void decodeRingChecked(b));
+  });
+
+  it('decodes or throws an Error for entry-shaped bodies with any field values', () => {
+    const head = Buffer.alloc(16);
+    head.writeDoubleLE(1, 0);
+    head.writeDoubleLE(Date.now(), 8);
+    const arb = fc
+      .record({ i: anyJsonValue, o: anyJsonValue, d: anyJsonValue, a: anyJsonValue }, { requiredKeys: [] })
+      .map((o) => jsonBytes(o, [ENTRY, ...head]));
     fuzz('decodeRingPayload', arb, budget(500, 40_000), (b) => void decodeRingChecked(b));
   });
 
@@ -152,29 +159,37 @@ describe('decodeRingPayload under fuzzing', () => {
   it('round-trips every valid payload, also from inside a larger buffer', () => {
     fuzz('decodeRingPayload', fc.tuple(ringPayload, fc.nat(16)), budget(500, 30_000), ([p, pad]) => {
       const enc = encodePayload(p);
-      // The standby decodes views into the shm mapping, never whole buffers. The body is
-      // JSON, so the expected value is the JSON one (-0 reads back as 0).
+      // The standby decodes views into the shm mapping, never whole buffers.
       const host = Buffer.alloc(enc.length + 2 * pad, 0xee);
       enc.copy(host, pad);
-      assert.deepStrictEqual(decodeRingChecked(host.subarray(pad, pad + enc.length)), JSON.parse(JSON.stringify(p)));
+      const got = decodeRingChecked(host.subarray(pad, pad + enc.length));
+      assert.ok(got !== undefined);
+      assert.deepStrictEqual(comparable(got), expected(p));
+    });
+  });
+
+  it('decodeEntry reads back what encodeEntry wrote', () => {
+    fuzz('decodeRingPayload', entry, budget(500, 20_000), (e) => {
+      const d = decodeEntry(encodeEntry(e));
+      assert.deepStrictEqual(d, (expected({ kind: 'entry', entry: e }) as { entry: Entry }).entry);
     });
   });
 });
 
-// Gaps the properties above tolerate, kept visible. Flip each to `it` once the decoder checks it.
-describe('replication decoders: shapes not yet validated', () => {
-  // The primary records the pid of whoever says hello: it should be a live process id.
-  it.fails('decodeLink refuses a hello whose pid is not a positive integer', () => {
-    for (const pid of [1.5, -1, 0, 1e308]) assert.equal(decodeLink(jsonBytes({ pid, token: 't' }, [HELLO])), null);
+describe('replication decoders: shapes they refuse', () => {
+  // The primary records the pid of whoever says hello: it must be a process id.
+  it('decodeLink refuses a hello whose pid is not a positive integer', () => {
+    for (const pid of [1.5, -1, 0, 1e308, '7', null]) assert.equal(decodeLink(jsonBytes({ pid, token: 't' }, [HELLO])), null);
   });
 
-  // A CRC-valid entry with a non-request body reaches store.apply (a TypeError there is
-  // reported as "bad entry"; a request with mistyped fields would be applied as is).
-  it.fails('decodeRingPayload refuses a write whose body is not a request', () => {
-    const seq = Buffer.alloc(8);
-    seq.writeDoubleLE(1);
-    for (const body of ['null', '5', '{"op":"set","key":5}']) {
-      expect(() => decodeRingPayload(Buffer.concat([Buffer.from([WRITE]), seq, Buffer.from(body)]))).toThrow();
+  // A CRC-valid entry with a body that is not a command must never reach the service.
+  it('decodeRingPayload refuses an entry whose body is not a command', () => {
+    const head = Buffer.alloc(16);
+    head.writeDoubleLE(1, 0);
+    head.writeDoubleLE(1, 8);
+    const bodies = ['null', '5', '[]', '"x"', '{"i":5,"o":"set","d":"x","a":{}}', '{"i":"x","o":"set","d":"x"}', '{"i":"x","o":7,"d":"x","a":1}', '{"i":"x","o":"set","d":null,"a":1}'];
+    for (const body of bodies) {
+      expect(() => decodeRingPayload(Buffer.concat([Buffer.from([ENTRY]), head, Buffer.from(body)]))).toThrow(Error);
     }
   });
 });

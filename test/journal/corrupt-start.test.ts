@@ -29,8 +29,8 @@ async function stoppedWith(label: string, n: number, opts: { maxRestarts?: numbe
 }
 
 describe('a damaged journal at start', () => {
-  it('one flipped byte in the middle: start is refused, naming the file and offset, and the journal is untouched', async () => {
-    const file = await stoppedWith('flip', 200, { maxRestarts: 1 });
+  it('one flipped byte in the middle: start exits 2 at once, naming the file and offset; the journal is untouched; repair cuts it', async () => {
+    const file = await stoppedWith('flip', 200);
     const damaged = fs.readFileSync(file);
     const at = Math.floor(damaged.length / 2);
     damaged[at] = (damaged[at] as number) ^ 0x20;
@@ -38,11 +38,33 @@ describe('a damaged journal at start', () => {
     await inst!.start({ waitReady: false });
     const r = await Promise.race([inst!.proc!, new Promise<null>((res) => setTimeout(() => res(null), 30_000))]);
     expect(r, 'start did not exit').not.toBeNull();
-    expect(r!.exitCode).not.toBe(0);
+    expect(r!.exitCode).toBe(2);
     const said = inst!.stdout + inst!.stderr;
-    expect(said).toMatch(new RegExp(`journal ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is corrupt at byte \\d+`));
+    expect(said).toMatch(new RegExp(`osps: journal ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is corrupt at byte \\d+`));
+    // Given up at once: no second primary tried the same journal.
+    expect(said).not.toMatch(/kept dying/);
     expect(fs.readFileSync(file).equals(damaged)).toBe(true);
     expect(fs.existsSync(`${file}.next`)).toBe(false);
+
+    const rep = await inst!.cli(['repair', ...inst!.instanceArgs, '--data-dir', inst!.dataDir]);
+    expect(rep.exitCode).toBe(0);
+    expect(rep.stdout).toMatch(/bad record at byte \d+/);
+    expect(rep.stdout).toMatch(/kept \d+ bytes .*dropped \d+/);
+    const backup = /the original is kept at (\S+)/.exec(rep.stdout)?.[1];
+    expect(backup && fs.readFileSync(backup).equals(damaged)).toBe(true);
+    await inst!.start();
+    client = new Client({ endpoint: inst!.endpoint, deadlineMs: 5000 });
+    expect(await client.get('k0')).toBe('v0');
+  }, 90_000);
+
+  it('repair is refused while the instance runs, and changes nothing', async () => {
+    const file = await stoppedWith('busy', 5);
+    await inst!.start();
+    const before = fs.readFileSync(file);
+    const rep = await inst!.cli(['repair', ...inst!.instanceArgs, '--data-dir', inst!.dataDir]);
+    expect(rep.exitCode).toBe(1);
+    expect(rep.stderr).toMatch(/is running.*osps stop/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
   }, 60_000);
 
   it('a torn tail: start serves every complete record and logs the cut', async () => {

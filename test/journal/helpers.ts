@@ -35,6 +35,7 @@ export async function writeBatch(host: ServiceHost<KvState>, journal: Journal, n
     else command(host, journal, id, 'del', { key });
   }
   journal.write();
+  journal.compactIfDue();
 }
 
 export function seeded(n: number, dedup = DEDUP): ServiceHost<KvState> {

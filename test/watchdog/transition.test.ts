@@ -2,6 +2,7 @@
 // no process, socket or file.
 import { describe, expect, it } from 'vitest';
 import type { Role, ServerToWatchdog } from '../../src/protocol/control.js';
+import { EXIT_DATA_REFUSED } from '../../src/protocol/exit-codes.js';
 import { childSpecs } from '../../src/watchdog/child-spec.js';
 import { initialState, type Action, type Input, type Limits, type SupervisorState } from '../../src/watchdog/machine.js';
 import { toRecord } from '../../src/watchdog/projections.js';
@@ -270,6 +271,29 @@ describe('supervision state machine', () => {
     expect(a.find((x) => x.kind === 'say')).toMatchObject({ line: expect.stringMatching(/giving up: the primary kept dying \(3 restarts within 60 s, limit 2\)/) });
     expect(d.state.phase).toBe('stopping');
     expect(d.state.exitCode).toBe(3);
+  });
+
+  it('a primary that refuses a corrupt journal: gives up at once, says its line, restarts nothing', () => {
+    const d = new Driver();
+    const [primary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    const line = 'journal /d/journal.bin is corrupt at byte 12 (bad CRC); it was left untouched';
+    const a = d.feed({ kind: 'exited', token: primary!, cause: 'exit 71 (JOURNAL_CORRUPT)', lastWords: { reason: line, code: 'JOURNAL_CORRUPT' } });
+    expect(kinds(a)).not.toContain('spawn');
+    expect(kinds(a)).not.toContain('set-ring-epoch');
+    expect(a).toContainEqual({ kind: 'say', line: `osps: ${line}` });
+    expect(d.events.find((e) => e.event === 'give-up')).toMatchObject({ role: 'primary', reason: line });
+    expect(d.state.phase).toBe('stopping');
+    expect(d.state.exitCode).toBe(EXIT_DATA_REFUSED);
+    expect(d.state.restarts.primary).toBe(0);
+  });
+
+  it('a corrupt journal is refused even with a synced standby: promoting it would checkpoint over the evidence', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    const a = d.exit(primary, 'exit 71 (JOURNAL_CORRUPT)');
+    expect(a).not.toContainEqual({ kind: 'send', token: secondary, m: { t: 'promote', epoch: 2 } });
+    expect(d.state.exitCode).toBe(EXIT_DATA_REFUSED);
+    expect(a.find((x) => x.kind === 'say')).toMatchObject({ line: expect.stringContaining('exit 71') });
   });
 
   it('give-up without last words: waits the late-message window, then gives up anyway', () => {

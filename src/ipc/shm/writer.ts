@@ -108,6 +108,21 @@ export class RingWriter {
     return true;
   }
 
+  /** Where the next entry goes: a mark for rewind(). */
+  get position(): number {
+    return this.pos;
+  }
+
+  /**
+   * Takes back the entries appended since `mark` (a position read before them), which must
+   * not be published yet: a batch the writer decided not to commit after all.
+   */
+  rewind(mark: number): void {
+    const published = Atomics.load(liveMapping(this.h, this.ring.name).u32, HEAD_IDX);
+    if (((this.pos - mark) >>> 0) > ((this.pos - published) >>> 0)) throw new OspsError('SHM_BAD_VALUE', 'cannot rewind past published entries');
+    this.pos = mark;
+  }
+
   /** Makes every appended entry visible to the reader with one atomic store of head. */
   publish(): void {
     Atomics.store(liveMapping(this.h, this.ring.name).u32, HEAD_IDX, this.pos);
