@@ -42,6 +42,8 @@ export interface Config {
   maxQueuedWrites: number;
   /** How the watchdog and launcher write events on stdout: a readable line, or one JSON object a line. */
   eventFormat: EventFormat;
+  /** Arms the failure-injection hooks (ballast on SIGUSR2, watchdog die-at step, chaos data faults); off in production. */
+  faultInjection: boolean;
 }
 
 export type EventFormat = 'text' | 'json';
@@ -64,6 +66,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   memoryCeilingBytes: 0,
   maxQueuedWrites: 100_000,
   eventFormat: 'text',
+  faultInjection: false,
 });
 
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

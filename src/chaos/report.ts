@@ -38,6 +38,8 @@ export interface ChaosReport {
   pingIntervalMs: number;
   durationMs: number;
   faults: FaultResult[];
+  /** Injections that found nothing to damage: run, but not counted as faults survived. */
+  skipped: number;
   byKind: Record<string, KindStats>;
   /** Acknowledged writes in the history. */
   acknowledged: number;
@@ -112,6 +114,7 @@ export function printReport(report: ChaosReport, json: boolean, out: NodeJS.Writ
   }
   lines.push('');
   const inv: Array<[string, string | number]> = [
+    ['skipped injections', report.skipped],
     ['operations', report.operations],
     ['acknowledged writes', report.acknowledged],
     ['unacknowledged writes', report.unacknowledged],

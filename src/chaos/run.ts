@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../client/client.js';
-import { Tree, type TreeEvent } from '../harness/tree.js';
+import { Tree, within, type TreeEvent } from '../harness/tree.js';
 import { freePort } from '../net/free-port.js';
 import { faultSpec, injectFault, type FaultRecord } from './faults.js';
 import { checkHistory, keysOf, type CheckResult, type FinalState, type OpRecord } from './model.js';
@@ -16,6 +16,7 @@ import { kindOf, planFaults, type PlannedFault } from './plan.js';
 import { Progress } from './progress.js';
 import { RECOVERY_BUDGET_MS, compact, isAction, isFailover, waitRecovered } from './recovery.js';
 import { statsByKind, type ChaosReport, type FaultResult } from './report.js';
+import { DAMAGED } from './scratch.js';
 import { Tally } from './tally.js';
 import { WORKER_MAIN, Worker } from './workers.js';
 
@@ -95,6 +96,8 @@ class ChaosRun {
         '--sample-interval', '200',
         // The smallest ring: fill-ring fills it quickly, and backpressure is exercised for real.
         '--ring-bytes', String(4 * 1024 * 1024),
+        // The run injects data faults and ballast: the hooks are armed for this instance only.
+        '--fault-injection',
       ],
       verbose: !!process.env.OSPS_CHAOS_VERBOSE,
     });
@@ -152,6 +155,14 @@ class ChaosRun {
       t.faults.push({ fault, opts: fo, kind, role: '', pid: 0, detail: `not injected: ${msg}`, detectionMs: null, recoveryMs: null, failover: false, expectedFailover, events: [] });
       return false;
     }
+    if (spec.restartsTree) {
+      // Every process is gone, the launcher too: `osps start` again, as an operator would.
+      await within(this.tree.exitedPromise, 5000);
+      await this.tree.start({ waitReady: false });
+    }
+    if (rec.detail.includes(DAMAGED)) t.violations.push(`injected data: fault ${i + 1} (${kind}): ${rec.detail}`);
+    // An injection that found nothing to damage did nothing: skipped, not a fault survived.
+    if (/nothing corrupted/.test(rec.detail)) t.skipped++;
     const mustAct = spec.acts(fo, this.alarmMs, rec.detail);
     const r = await waitRecovered(this.tree, { endedAt: rec.endedAt, mark, mustAct, byAdoption: spec.recoveredByAdoption });
     const window = this.tree.events.slice(mark, r.endIndex);
@@ -299,6 +310,7 @@ class ChaosRun {
       pingIntervalMs: this.pingIntervalMs,
       durationMs: Date.now() - this.began,
       faults: t.faults,
+      skipped: t.skipped,
       byKind: statsByKind(t.faults),
       acknowledged: history.acknowledged,
       unacknowledged: history.unacknowledged,

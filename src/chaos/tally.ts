@@ -10,6 +10,8 @@ export class Tally {
   /** Concrete anomalies behind the violations. */
   readonly evidence: string[] = [];
   unserved = 0;
+  /** Injections that found nothing to damage (no unread ring entry): they prove nothing. */
+  skipped = 0;
   undetected = 0;
   needlessFailovers = 0;
   needlessRestarts = 0;

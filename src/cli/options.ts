@@ -55,6 +55,7 @@ export function configOptions(cmd: Command): Command {
     .option('--ring-bytes <n>', 'shm ring data size (power of two, >= 4 MiB)', intArg(4 * 1024 * 1024, 1 << 30), DEFAULTS.ringBytes)
     .option('--memory-ceiling <mb>', 'restart a server whose RSS exceeds this (0 = off)', intArg(0, 1 << 20), 0)
     .option('--sample-interval <ms>', 'CPU/RSS sampling period', ms, DEFAULTS.sampleIntervalMs)
+    .option('--fault-injection', 'arm the failure-injection hooks osps chaos uses (never in production)', false)
     .addOption(new Option('--events <format>', 'event lines on stdout: text for people, json (one object a line) for programs').choices(['text', 'json']).default(DEFAULTS.eventFormat));
 }
 
@@ -73,6 +74,7 @@ export interface ConfigOpts extends InstanceOpts {
   memoryCeiling: number;
   sampleInterval: number;
   events: EventFormat;
+  faultInjection?: boolean;
 }
 
 export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
@@ -97,6 +99,7 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
     memoryCeilingBytes: o.memoryCeiling * 1024 * 1024,
     sampleIntervalMs: o.sampleInterval,
     eventFormat: o.events,
+    faultInjection: !!o.faultInjection,
   };
   return { ...resolveConfig(cfg), dataDir: path.resolve(o.dataDir ?? defaultDataDir(o.name)) };
 }

@@ -27,7 +27,7 @@ export interface InstanceStatus {
   recentRestarts: number;
   /** Set while a standby that kept dying is left out: the primary serves without one until then. */
   standbyCooldown?: { untilMs: number; cooldownMs: number } | null;
-  config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number };
+  config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number; faultInjection?: boolean };
   events: Array<Record<string, unknown>>;
 }
 
