@@ -1,6 +1,7 @@
 // The report of a chaos run: its fields, the per-kind statistics, the violations the counts
 // amount to, and how it is printed (a table and one line per invariant, or one JSON object).
 import { percentile } from '../client/percentiles.js';
+import type { CopyDigests } from './copies.js';
 import type { FaultName, FaultOptions } from './faults.js';
 
 export interface FaultResult {
@@ -40,6 +41,11 @@ export interface ChaosReport {
   faults: FaultResult[];
   /** Injections that found nothing to damage: run, but not counted as faults survived. */
   skipped: number;
+  /** Digests of every copy over the run's keys, and the keys a copy disagrees on. */
+  copies: CopyDigests;
+  /** Shared keys whose history no linearization explains, and those too large to check. */
+  nonLinearizable: number;
+  uncheckedKeys: number;
   byKind: Record<string, KindStats>;
   /** Acknowledged writes in the history. */
   acknowledged: number;
@@ -121,6 +127,10 @@ export function printReport(report: ChaosReport, json: boolean, out: NodeJS.Writ
     ['lost', report.lost],
     ['duplicated', report.duplicated],
     ['wrong reads', report.wrongReads],
+    ['non-linearizable keys', report.nonLinearizable],
+    ['keys too large to check', report.uncheckedKeys],
+    ['copies (primary/standby/journal/restarted)', [report.copies.primary, report.copies.standby, report.copies.journal, report.copies.restarted].map((d) => d?.slice(0, 8) ?? '-').join(' ')],
+    ['copy mismatches', report.copies.mismatches],
     ['failed requests', report.failedRequests],
     ['failovers (observed/expected)', `${report.failovers.observed}/${report.failovers.expected}`],
     ['needless failovers', report.needlessFailovers],

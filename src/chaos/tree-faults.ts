@@ -50,15 +50,29 @@ async function killAll(pids: Array<[string, number]>): Promise<string> {
   return outcomes.join(', ');
 }
 
-/** The pid of `role` once it is another process than `old`, or null after the budget. */
+/**
+ * The pid of `role` once it is another process than `old` and has taken over (a standby
+ * ready; a watchdog answering status with a ready primary: it adopted and pings again), or
+ * null after the budget. Killing a watchdog before it could ping would only test the
+ * servers' orphan timeout.
+ */
 async function successor(paths: RuntimePaths, role: 'watchdog' | 'secondary', old: number): Promise<number | null> {
   const deadline = Date.now() + SUCCESSOR_MS;
   while (Date.now() < deadline) {
     const pid = await findPid(paths, role).catch(() => 0);
-    if (pid > 0 && pid !== old) return pid;
+    if (pid > 0 && pid !== old && (role === 'secondary' || (await adopted(paths)))) return pid;
     await sleep(20);
   }
   return null;
+}
+
+async function adopted(paths: RuntimePaths): Promise<boolean> {
+  try {
+    const s = await liveStatus(paths);
+    return s.phase === 'running' && s.processes.some((p) => p.role === 'primary' && p.state === 'ready');
+  } catch {
+    return false;
+  }
 }
 
 /** Kills `role` `times` times in a row, each successor as soon as it is there; the primary must not change. */
@@ -119,7 +133,7 @@ export const TREE_FAULTS = {
     does: 'starve a server (--role, default primary) of CPU: SIGSTOP/SIGCONT duty-cycled, stopped 70% of each 100 ms, for --for MS',
     expect: 'slow but alive: no failover, no replacement',
     options: [ROLE, FOR],
-    plan: (d, alarmMs) => ({ role: d.pick(['primary', 'secondary'] as const), forMs: alarmMs * 2 }),
+    plan: (d, alarmMs) => ({ role: d.pick(['primary', 'secondary'] as const), forMs: Math.floor(alarmMs * 1.5) }),
     acts: () => false,
     failover: () => false,
     restarts: () => 0,
@@ -152,7 +166,7 @@ export const TREE_FAULTS = {
     does: 'SIGKILL the watchdog --times N times in a row, each successor as soon as it appears',
     expect: 'each successor adopts the servers; the primary keeps serving',
     options: [TIMES],
-    plan: () => ({ times: 3 }),
+    plan: () => ({ times: 2 }),
     acts: () => true,
     failover: () => false,
     restarts: () => 0,
@@ -163,7 +177,7 @@ export const TREE_FAULTS = {
     does: 'SIGKILL the standby --times N times in a row, each replacement as soon as it is ready',
     expect: 'replaced each time (or left out for a cool-down); the primary keeps serving',
     options: [TIMES],
-    plan: () => ({ times: 3 }),
+    plan: () => ({ times: 2 }),
     acts: () => true,
     failover: () => false,
     restarts: (o) => o.times ?? 6,
