@@ -34,7 +34,8 @@ async function treePids(paths: RuntimePaths): Promise<Array<[string, number]>> {
   } catch {
     // no watchdog to ask: the recorded pids are all there is
   }
-  return out;
+  // The status lists the watchdog too: each process once.
+  return out.filter(([, pid], i) => out.findIndex(([, p]) => p === pid) === i);
 }
 
 /** SIGKILLs all of `pids` first, then waits for each: no process gets to react to another's death. */
@@ -90,6 +91,8 @@ async function flap(paths: RuntimePaths, role: 'watchdog' | 'secondary', times: 
     }
     await killAndWait(pid);
   }
+  // Judged once the last successor has taken over: until then nobody answers for the primary.
+  await successor(paths, role, pid);
   const still = isAlive(primary) && (await findPid(paths, 'primary').catch(() => 0)) === primary;
   return { role, pid: first, injectedAt, detail: `${killed} of ${times} ${role}s killed in a row; primary ${primary} ${still ? 'kept serving' : 'was replaced'}` };
 }

@@ -55,7 +55,10 @@ describe('osps chaos: tree faults', () => {
     expect(rec.detail).toMatch(/launcher \d+ SIGKILL/);
     await waitFor('every process gone', () => pids.every((p) => !isAlive(p)), 5000);
     await i.start();
-    for (let k = 0; k < 50; k++) expect(await c.get(`kt${k}`)).toBe(`v${k}`);
+    // The new tree listens on a port of its own.
+    await c.close();
+    client = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 });
+    for (let k = 0; k < 50; k++) expect(await client.get(`kt${k}`)).toBe(`v${k}`);
   });
 
   it('cpu-starve: a duty-cycled primary is slow but not failed over', async () => {
