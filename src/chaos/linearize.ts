@@ -1,16 +1,13 @@
 // Linearizability of one key's history against a register (set / get / del / incr), in the
-// style of Knossos and Porcupine (Wing & Gong search with memoised states), bounded: the
-// history is cut at quiescent points (no operation in flight), each segment is searched from
-// the set of states the previous one may have left, and a segment too large to search is
-// given up on, politely, and counted.
+// style of Knossos and Porcupine: every order of the operations that respects real time is
+// explored, sharing equal configurations, bounded: a history with too many operations in
+// flight at once, or too many configurations, is given up on, politely, and counted.
 import type { OpRecord } from './model.js';
 
-/** An unacknowledged write may still take effect this long after its client gave up (deadline and queue). */
-export const UNACKED_GRACE_MS = 30_000;
-/** Largest segment searched; above it the key is counted as too large to check. */
-export const MAX_SEGMENT_OPS = 24;
-/** Search steps per segment before giving up. */
-const MAX_STEPS = 200_000;
+/** Most operations in flight at once (each client has one; unacknowledged writes stay open). */
+export const MAX_OPEN = 16;
+/** Most configurations kept at once before the key is given up on. */
+const MAX_CONFIGS = 100_000;
 
 type State = string | null;
 
@@ -47,55 +44,33 @@ function step(state: State, o: Op): State | undefined {
   return undefined;
 }
 
-/** Splits time-ordered ops where nothing is in flight. */
-function segments(ops: Op[]): Op[][] {
-  const out: Op[][] = [];
-  let cur: Op[] = [];
-  let end = -Infinity;
-  for (const o of ops) {
-    if (cur.length > 0 && o.t0 > end) {
-      out.push(cur);
-      cur = [];
-    }
-    cur.push(o);
-    end = Math.max(end, o.t1);
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
+interface Config {
+  state: State;
+  /** Ops still open (invoked, not completed) already placed, ascending. */
+  done: number[];
 }
 
-/** Every state a segment may end in, from any of `starts`; null when the search was too large. */
-function search(seg: Op[], starts: Set<State>): Set<State> | null {
-  const n = seg.length;
-  const full = (1 << n) - 1;
-  let requiredMask = 0;
-  seg.forEach((o, i) => {
-    if (o.required) requiredMask |= 1 << i;
-  });
-  const ends = new Set<State>();
-  const seen = new Set<string>();
-  let steps = 0;
-  const stack: Array<[number, State]> = [...starts].map((s) => [0, s] as [number, State]);
-  while (stack.length > 0) {
-    const [mask, state] = stack.pop() as [number, State];
-    const id = `${mask}:${state === null ? '\u0000' : state}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    if (++steps > MAX_STEPS) return null;
-    if ((mask & requiredMask) === requiredMask) ends.add(state);
-    if (mask === full) continue;
-    // The earliest completion among the ops not yet placed: nothing invoked after it can go first.
-    let horizon = Infinity;
-    for (let i = 0; i < n; i++) if (!(mask & (1 << i)) && (seg[i] as Op).required) horizon = Math.min(horizon, (seg[i] as Op).t1);
-    for (let i = 0; i < n; i++) {
-      if (mask & (1 << i)) continue;
-      const o = seg[i] as Op;
-      if (o.t0 > horizon) continue;
-      const next = step(state, o);
-      if (next !== undefined) stack.push([mask | (1 << i), next]);
+const idOf = (c: Config): string => `${c.state === null ? '\u0000' : `=${c.state}`}|${c.done.join(',')}`;
+
+/** Every configuration reachable by placing open ops not yet placed, in any order; null past the bound. */
+function closure(configs: Map<string, Config>, open: ReadonlyMap<number, Op>): Map<string, Config> | null {
+  const out = new Map(configs);
+  const todo = [...configs.values()];
+  while (todo.length > 0) {
+    const c = todo.pop() as Config;
+    for (const [i, o] of open) {
+      if (c.done.includes(i)) continue;
+      const state = step(c.state, o);
+      if (state === undefined) continue;
+      const next: Config = { state, done: [...c.done, i].sort((a, b) => a - b) };
+      const id = idOf(next);
+      if (out.has(id)) continue;
+      if (out.size >= MAX_CONFIGS) return null;
+      out.set(id, next);
+      todo.push(next);
     }
   }
-  return ends;
+  return out;
 }
 
 /**
@@ -108,24 +83,47 @@ export function checkKey(ops: readonly OpRecord[], final: string | null | undefi
     if (!r.ok && r.op === 'get') continue;
     // An error the service returned (e.g. WRONG_TYPE) is an answer, but not one this register gives: keep it out.
     if (!r.ok && r.code && !['TIMEOUT', 'UNAVAILABLE', 'CLOSED', 'INTERNAL', 'ERROR', 'DEADLINE'].includes(r.code)) continue;
-    list.push({ rec: r, t0: r.t0, t1: r.ok ? r.t1 : r.t1 + UNACKED_GRACE_MS, required: r.ok });
+    // An unacknowledged write may take effect at any time after it was sent, or never.
+    list.push({ rec: r, t0: r.t0, t1: r.ok ? r.t1 : Infinity, required: r.ok });
   }
   if (final !== undefined) {
-    const at = Math.max(0, ...list.map((o) => o.t1)) + 1;
+    const at = Math.max(0, ...list.map((o) => (o.required ? o.t1 : o.t0))) + 1;
     list.push({ rec: { op: 'get', key: '', result: final, ok: true, t0: at, t1: at + 1 }, t0: at, t1: at + 1, required: true });
   }
-  list.sort((a, b) => a.t0 - b.t0 || a.t1 - b.t1);
-  let states = new Set<State>([null]);
-  for (const seg of segments(list)) {
-    if (seg.length > MAX_SEGMENT_OPS) return { ok: null, why: `${seg.length} concurrent operations in one stretch` };
-    const ends = search(seg, states);
-    if (ends === null) return { ok: null, why: `search of ${seg.length} operations too large` };
-    if (ends.size === 0) {
-      const first = seg[0] as Op;
-      const shown = seg.slice(0, 6).map((o) => `${o.rec.op}${o.rec.value !== undefined ? ` ${o.rec.value}` : ''}${o.rec.result !== undefined ? `→${JSON.stringify(o.rec.result)}` : ''}${o.required ? '' : '?'}`);
-      return { ok: false, why: `no order of ${seg.length} operations from ${first.t0.toFixed(1)} explains them (${shown.join(', ')}${seg.length > 6 ? ', …' : ''}) from states ${[...states].slice(0, 3).map((s) => JSON.stringify(s)).join(' ')}` };
+  // Just-in-time linearization (the linear checker of Knossos): walk invocations and
+  // completions in time order, keeping every configuration (state, which open ops are already
+  // placed) the history so far allows; an op must be placed by the time it completes.
+  const events: Array<{ at: number; invoke: boolean; i: number }> = [];
+  list.forEach((o, i) => {
+    events.push({ at: o.t0, invoke: true, i });
+    if (o.required) events.push({ at: o.t1, invoke: false, i });
+  });
+  // At equal times invocations first: touching intervals count as concurrent.
+  events.sort((a, b) => a.at - b.at || (a.invoke === b.invoke ? 0 : a.invoke ? -1 : 1));
+  const open = new Map<number, Op>();
+  let configs = new Map<string, Config>([[idOf({ state: null, done: [] }), { state: null, done: [] }]]);
+  for (const e of events) {
+    const o = list[e.i] as Op;
+    if (e.invoke) {
+      open.set(e.i, o);
+      if (open.size > MAX_OPEN) return { ok: null, why: `${open.size} operations in flight at once` };
+      continue;
     }
-    states = ends;
+    const all = closure(configs, open);
+    if (all === null) return { ok: null, why: `more than ${MAX_CONFIGS} configurations at ${o.t1.toFixed(1)}` };
+    const kept = new Map<string, Config>();
+    for (const c of all.values()) {
+      if (!c.done.includes(e.i)) continue;
+      const next: Config = { state: c.state, done: c.done.filter((d) => d !== e.i) };
+      kept.set(idOf(next), next);
+    }
+    open.delete(e.i);
+    if (kept.size === 0) {
+      const shown = [o, ...open.values()].slice(0, 6).map((x) => `${x.rec.op}${x.rec.value !== undefined ? ` ${x.rec.value}` : ''}${x.rec.result !== undefined ? `→${JSON.stringify(x.rec.result)}` : ''}${x.required ? '' : '?'}`);
+      const states = [...new Set([...configs.values()].map((c) => JSON.stringify(c.state)))].slice(0, 3);
+      return { ok: false, why: `${shown[0]} at ${o.t0.toFixed(1)}..${o.t1.toFixed(1)} fits no order (in flight: ${shown.slice(1).join(', ') || 'nothing'}; possible values before: ${states.join(' ')})` };
+    }
+    configs = kept;
   }
   return { ok: true };
 }
