@@ -44,8 +44,8 @@ export interface ChaosOptions {
 
 const DEFAULT_ALARM_MS = 700;
 const DEFAULT_PING_MS = 100;
-const LOAD_BEFORE_FAULTS_MS = 1000;
-const LOAD_BETWEEN_FAULTS_MS = 300;
+const LOAD_BEFORE_FAULTS_MS = 500;
+const LOAD_BETWEEN_FAULTS_MS = 100;
 
 /** One chaos run: the tree, its load, the plan, and what was seen so far. */
 class ChaosRun {
