@@ -9,6 +9,8 @@ export interface FaultResult {
   opts: FaultOptions;
   /** fault plus its options, e.g. `pause --role secondary --for 233`: the key of `byKind`. */
   kind: string;
+  /** The injection found nothing to damage: run, but not a fault injected. */
+  skipped?: boolean;
   role: string;
   pid: number;
   detail: string;
@@ -106,7 +108,7 @@ export function printReport(report: ChaosReport, json: boolean, out: NodeJS.Writ
   }
   const lines: string[] = [];
   lines.push(
-    `chaos run: seed ${report.seed}, ${report.faults.length}/${report.faultsRequested} faults, ${report.clients} clients, ` +
+    `chaos run: seed ${report.seed}, ${report.faults.length}/${report.faultsRequested} faults${report.skipped ? ` (${report.skipped} skipped: nothing to damage)` : ''}, ${report.clients} clients, ` +
       `alarm ${report.alarmMs} ms, ping ${report.pingIntervalMs} ms, ${(report.durationMs / 1000).toFixed(1)} s`,
   );
   lines.push('');

@@ -165,7 +165,8 @@ class ChaosRun {
     }
     if (rec.detail.includes(DAMAGED)) t.violations.push(`injected data: fault ${i + 1} (${kind}): ${rec.detail}`);
     // An injection that found nothing to damage did nothing: skipped, not a fault survived.
-    if (/nothing corrupted/.test(rec.detail)) t.skipped++;
+    const skipped = /nothing corrupted/.test(rec.detail);
+    if (skipped) t.skipped++;
     const mustAct = spec.acts(fo, this.alarmMs, rec.detail);
     const r = await waitRecovered(this.tree, { endedAt: rec.endedAt, mark, mustAct, byAdoption: spec.recoveredByAdoption });
     const window = this.tree.events.slice(mark, r.endIndex);
@@ -183,6 +184,7 @@ class ChaosRun {
       fault,
       opts: fo,
       kind,
+      ...(skipped ? { skipped: true } : {}),
       role: rec.role,
       pid: rec.pid,
       detail: rec.detail,
@@ -366,7 +368,7 @@ class ChaosRun {
       copies: this.copies,
       nonLinearizable: history.nonLinearizable,
       uncheckedKeys: history.unchecked,
-      byKind: statsByKind(t.faults),
+      byKind: statsByKind(t.faults.filter((f) => !f.skipped)),
       acknowledged: history.acknowledged,
       unacknowledged: history.unacknowledged,
       operations: this.operations,
