@@ -99,7 +99,7 @@ async function flap(paths: RuntimePaths, role: 'watchdog' | 'secondary', times: 
 
 export const TREE_FAULTS = {
   'kill-tree': {
-    does: 'SIGKILL every process of the instance (launcher, watchdog, servers) at once; start it again',
+    does: 'SIGKILL every process of the instance (launcher, watchdog, servers) at once (the chaos run then starts it again)',
     expect: 'a fresh start reclaims what they left and serves the journaled state',
     options: [],
     plan: () => ({}),
