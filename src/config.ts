@@ -64,6 +64,8 @@ export interface Config {
   logFiles: number;
   /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
   metrics?: string;
+  /** Arms the failure-injection hooks (ballast on SIGUSR2, watchdog die-at step, chaos data faults); off in production. */
+  faultInjection: boolean;
 }
 
 export type EventFormat = 'text' | 'json';
@@ -95,6 +97,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   watchdogBackoffMaxMs: 5000,
   logFileBytes: 10 * 1024 * 1024,
   logFiles: 10,
+  faultInjection: false,
 });
 
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

@@ -4,6 +4,7 @@ import { DATA_OFFSET, ENTRY_HEADER_BYTES, Ent, Hdr, WRAP_MARKER, entryBytes } fr
 import type { RuntimePaths } from '../runtime/paths.js';
 import { processState } from '../runtime/proc.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAOS_PREFIX, checkAndDelete } from './scratch.js';
 
 
 /**
@@ -52,10 +53,12 @@ export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, 
   process.kill(standbyPid, 'SIGSTOP');
   let detail = 'no unread entry appeared: nothing corrupted';
   let write: Promise<unknown> | null = null;
+  const key = `${CHAOS_PREFIX}corrupt-shm:${Date.now()}`;
+  const value = 'c'.repeat(64);
   try {
     if (await waitStopped(standbyPid)) {
       const stoppedAt = ring.head;
-      write = client.set(`chaos:corrupt-shm:${Date.now()}`, 'c'.repeat(64)).catch((e: Error) => e);
+      write = client.set(key, value).catch((e: Error) => e);
       const deadline = Date.now() + 2000;
       while (ring.head === stoppedAt && Date.now() < deadline) await sleep(1);
       const target = ring.head !== stoppedAt ? lastPublishedEntry(ring) : null;
@@ -72,9 +75,12 @@ export async function corruptUnreadEntry(paths: RuntimePaths, endpoint: string, 
     process.kill(standbyPid, 'SIGCONT');
   }
   const outcome = await write;
-  await client.close();
   ring.detach();
-  return `${detail}; our write ${outcome === null ? 'was not sent' : outcome instanceof Error ? `failed: ${outcome.message}` : 'was acknowledged'}`;
+  // The primary's copy must be the value written, never the damaged bytes; then it goes.
+  const acked = outcome !== null && !(outcome instanceof Error) ? new Set([key]) : new Set<string>();
+  const checked = write === null ? 'nothing written' : await checkAndDelete(client, new Map([[key, value]]), acked);
+  await client.close();
+  return `${detail}; our write ${outcome === null ? 'was not sent' : outcome instanceof Error ? `failed: ${outcome.message}` : 'was acknowledged'}; ${checked}`;
 }
 
 /**

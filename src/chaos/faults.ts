@@ -7,6 +7,7 @@ import { corruptHeader, corruptUnreadEntry } from './corrupt-shm.js';
 import { fillRing } from './fill-ring.js';
 import { killAndWait, makeSpareFifo, renameOver, signal, stopFor, writeCorruptFrame } from './inject.js';
 import { findPid, liveStatus } from './targets.js';
+import { TREE_FAULTS } from './tree-faults.js';
 import fs from 'node:fs';
 
 export const CUT_HOWS = ['frame', 'unlink', 'replace'] as const;
@@ -24,6 +25,8 @@ export interface FaultOptions {
   how?: CutHow;
   /** corrupt-shm: an unread ring entry (default) or the header. */
   where?: (typeof WHERES)[number];
+  /** flap-*: kills in a row. */
+  times?: number;
 }
 
 /** One command-line option of a fault: `--<flag> <arg>` sets `key` of its FaultOptions. */
@@ -75,7 +78,16 @@ export interface FaultSpec {
   restarts(o: FaultOptions, alarmMs: number, rec: FaultRecord): number;
   /** Recovered once a successor watchdog has adopted both servers (no standby report owed). */
   recoveredByAdoption: boolean;
+  /** Kills the launcher too: the run starts the tree again before it waits for recovery. */
+  restartsTree?: boolean;
   inject(paths: RuntimePaths, o: FaultOptions): Promise<Injected>;
+}
+
+/** Faults that write into the store or ask a server for ballast: only an instance started to allow them. */
+async function armedStatus(paths: RuntimePaths, fault: string): Promise<Awaited<ReturnType<typeof liveStatus>>> {
+  const status = await liveStatus(paths);
+  if (!status.config.faultInjection) throw new OspsError('USAGE', `instance '${paths.name}' was not started with --fault-injection: ${fault} refused`);
+  return status;
 }
 
 /** Killed or hung past the alarm: acted on; SIGCONT before the alarm: passes unnoticed. */
@@ -210,8 +222,8 @@ export const FAULT_TABLE = {
     restarts: (o, alarmMs, rec) => (rec.detail.startsWith('flipped') ? 1 : 0),
     recoveredByAdoption: false,
     async inject(paths, o) {
+      const status = await armedStatus(paths, 'corrupt-shm');
       const pid = await findPid(paths, 'secondary');
-      const status = await liveStatus(paths);
       const injectedAt = Date.now();
       const detail = o.where === 'header' ? corruptHeader(paths) : await corruptUnreadEntry(paths, status.endpoint, pid);
       return { role: 'secondary', pid, injectedAt, detail };
@@ -228,8 +240,8 @@ export const FAULT_TABLE = {
     restarts: (_o, alarmMs, rec) => (rec.endedAt - rec.injectedAt > alarmMs ? 1 : 0),
     recoveredByAdoption: false,
     async inject(paths, o) {
+      const status = await armedStatus(paths, 'fill-ring');
       const pid = await findPid(paths, 'secondary');
-      const status = await liveStatus(paths);
       const injectedAt = Date.now();
       return { role: 'secondary', pid, injectedAt, detail: await fillRing(paths, status.endpoint, pid, o.forMs) };
     },
@@ -244,7 +256,7 @@ export const FAULT_TABLE = {
     restarts: () => 1,
     recoveredByAdoption: false,
     async inject(paths, o) {
-      const status = await liveStatus(paths);
+      const status = await armedStatus(paths, 'memory-hog');
       if (status.config.memoryCeilingBytes <= 0) {
         throw new OspsError('USAGE', `instance '${paths.name}' has no memory ceiling: start it with --memory-ceiling MB`);
       }
@@ -255,6 +267,7 @@ export const FAULT_TABLE = {
       return { role, pid, injectedAt, detail: `asked to allocate ballast past the ${status.config.memoryCeilingBytes / 1048576} MiB ceiling` };
     },
   },
+  ...TREE_FAULTS,
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof FAULT_TABLE;

@@ -3,8 +3,11 @@ import { ShmRing } from '../ipc/shm-ring.js';
 import { entryBytes } from '../ipc/shm-layout.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAOS_PREFIX, checkAndDelete } from './scratch.js';
 
 const VALUE_BYTES = 256 * 1024;
+/** The ring counts as done growing once it has not grown for this long. */
+const STABLE_MS = 750;
 
 
 /**
@@ -21,16 +24,34 @@ export async function fillRing(paths: RuntimePaths, endpoint: string, standbyPid
   const maxWrites = Math.ceil(ring.capacity / VALUE_BYTES) + 8;
   process.kill(standbyPid, 'SIGSTOP');
   const writes: Promise<'ok' | string>[] = [];
+  const written = new Map<string, string>();
+  const acked = new Set<string>();
   let peak = 0;
   const used = (): number => (ring.head - ring.tail) >>> 0;
   try {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while (ring.capacity - used() >= perEntry && writes.length < maxWrites && Date.now() < deadline) {
       for (let i = 0; i < 4; i++) {
-        writes.push(client.set(`chaos:fill-ring:${writes.length}`, value).then(() => 'ok', (e: Error) => e.message.split(':')[0] ?? 'error'));
+        const key = `${CHAOS_PREFIX}fill-ring:${writes.length}`;
+        // Distinct values: an entry overwritten by a later one would read back as the wrong key's.
+        const v = `${key}:${value}`;
+        written.set(key, v);
+        writes.push(client.set(key, v).then(() => (acked.add(key), 'ok'), (e: Error) => e.message.split(':')[0] ?? 'error'));
       }
       await sleep(20);
       peak = Math.max(peak, used());
+    }
+    // Sent is not appended: on a busy machine the primary is still working through the last
+    // writes. The standby is stopped, so the ring only grows: sample until it is full, or has
+    // stopped growing for a while, within the deadline.
+    let stableSince = Date.now();
+    while (ring.capacity - used() >= perEntry && Date.now() < deadline && Date.now() - stableSince < STABLE_MS) {
+      await sleep(10);
+      const u = used();
+      if (u > peak) {
+        peak = u;
+        stableSince = Date.now();
+      }
     }
     peak = Math.max(peak, used());
   } finally {
@@ -44,9 +65,11 @@ export async function fillRing(paths: RuntimePaths, endpoint: string, standbyPid
     }
   }
   const outcomes = await Promise.all(writes);
-  await client.close();
   const capacity = ring.capacity;
   ring.detach();
+  // Never overwritten: every acknowledged write reads back as written; then all of them go.
+  const checked = await checkAndDelete(client, written, acked);
+  await client.close();
   const ok = outcomes.filter((o) => o === 'ok').length;
-  return `ring ${((100 * peak) / capacity).toFixed(0)}% full (${peak} of ${capacity} bytes) with ${writes.length} writes sent; ${ok} acknowledged, ${writes.length - ok} not`;
+  return `ring ${((100 * peak) / capacity).toFixed(0)}% full (${peak} of ${capacity} bytes) with ${writes.length} writes sent; ${ok} acknowledged, ${writes.length - ok} not; ${checked}`;
 }

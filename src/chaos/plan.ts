@@ -30,5 +30,6 @@ export function kindOf(fault: FaultName, opts: FaultOptions): string {
   if (opts.how && opts.how !== 'frame') k += ` --how ${opts.how}`;
   if (opts.where === 'header') k += ' --where header';
   if (opts.forMs !== undefined) k += ` --for ${opts.forMs}`;
+  if (opts.times !== undefined) k += ` --times ${opts.times}`;
   return k;
 }

@@ -1,6 +1,7 @@
 // The report of a chaos run: its fields, the per-kind statistics, the violations the counts
 // amount to, and how it is printed (a table and one line per invariant, or one JSON object).
 import { percentile } from '../client/percentiles.js';
+import type { CopyDigests } from './copies.js';
 import type { FaultName, FaultOptions } from './faults.js';
 
 export interface FaultResult {
@@ -8,6 +9,8 @@ export interface FaultResult {
   opts: FaultOptions;
   /** fault plus its options, e.g. `pause --role secondary --for 233`: the key of `byKind`. */
   kind: string;
+  /** The injection found nothing to damage: run, but not a fault injected. */
+  skipped?: boolean;
   role: string;
   pid: number;
   detail: string;
@@ -38,6 +41,13 @@ export interface ChaosReport {
   pingIntervalMs: number;
   durationMs: number;
   faults: FaultResult[];
+  /** Injections that found nothing to damage: run, but not counted as faults survived. */
+  skipped: number;
+  /** Digests of every copy over the run's keys, and the keys a copy disagrees on. */
+  copies: CopyDigests;
+  /** Shared keys whose history no linearization explains, and those too large to check. */
+  nonLinearizable: number;
+  uncheckedKeys: number;
   byKind: Record<string, KindStats>;
   /** Acknowledged writes in the history. */
   acknowledged: number;
@@ -98,7 +108,7 @@ export function printReport(report: ChaosReport, json: boolean, out: NodeJS.Writ
   }
   const lines: string[] = [];
   lines.push(
-    `chaos run: seed ${report.seed}, ${report.faults.length}/${report.faultsRequested} faults, ${report.clients} clients, ` +
+    `chaos run: seed ${report.seed}, ${report.faults.length}/${report.faultsRequested} faults${report.skipped ? ` (${report.skipped} skipped: nothing to damage)` : ''}, ${report.clients} clients, ` +
       `alarm ${report.alarmMs} ms, ping ${report.pingIntervalMs} ms, ${(report.durationMs / 1000).toFixed(1)} s`,
   );
   lines.push('');
@@ -112,12 +122,17 @@ export function printReport(report: ChaosReport, json: boolean, out: NodeJS.Writ
   }
   lines.push('');
   const inv: Array<[string, string | number]> = [
+    ['skipped injections', report.skipped],
     ['operations', report.operations],
     ['acknowledged writes', report.acknowledged],
     ['unacknowledged writes', report.unacknowledged],
     ['lost', report.lost],
     ['duplicated', report.duplicated],
     ['wrong reads', report.wrongReads],
+    ['non-linearizable keys', report.nonLinearizable],
+    ['keys too large to check', report.uncheckedKeys],
+    ['copies (primary/standby/journal/restarted)', [report.copies.primary, report.copies.standby, report.copies.journal, report.copies.restarted].map((d) => d?.slice(0, 8) ?? '-').join(' ')],
+    ['copy mismatches', report.copies.mismatches],
     ['failed requests', report.failedRequests],
     ['failovers (observed/expected)', `${report.failovers.observed}/${report.failovers.expected}`],
     ['needless failovers', report.needlessFailovers],

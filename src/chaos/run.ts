@@ -7,15 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from '../client/client.js';
-import { Tree, type TreeEvent } from '../harness/tree.js';
+import { Tree, within, type TreeEvent } from '../harness/tree.js';
 import { freePort } from '../net/free-port.js';
 import { faultSpec, injectFault, type FaultRecord } from './faults.js';
-import { checkHistory, keysOf, type CheckResult, type FinalState, type OpRecord } from './model.js';
+import { checkHistory, keysOf, type CheckResult, type FinalState } from './model.js';
+import { compareCopies, digestOf, leftoverInjected, readBack, replayElsewhere, type CopyDigests } from './copies.js';
 import { kindOf, planFaults, type PlannedFault } from './plan.js';
 import { Progress } from './progress.js';
 import { RECOVERY_BUDGET_MS, compact, isAction, isFailover, waitRecovered } from './recovery.js';
 import { statsByKind, type ChaosReport, type FaultResult } from './report.js';
+import { DAMAGED } from './scratch.js';
 import { Tally } from './tally.js';
 import { WORKER_MAIN, Worker } from './workers.js';
 
@@ -43,8 +44,8 @@ export interface ChaosOptions {
 
 const DEFAULT_ALARM_MS = 700;
 const DEFAULT_PING_MS = 100;
-const LOAD_BEFORE_FAULTS_MS = 1000;
-const LOAD_BETWEEN_FAULTS_MS = 300;
+const LOAD_BEFORE_FAULTS_MS = 500;
+const LOAD_BETWEEN_FAULTS_MS = 100;
 
 /** One chaos run: the tree, its load, the plan, and what was seen so far. */
 class ChaosRun {
@@ -64,6 +65,9 @@ class ChaosRun {
   leaked: string[] = [];
   orphans: number[] = [];
   stopped = false;
+  keys: string[] = [];
+  primaryCopy: FinalState = {};
+  readonly copies: CopyDigests = { primary: null, standby: null, journal: null, restarted: null, mismatches: 0 };
   interrupted: string | null = null;
   /** Index of the first event after the last fault's recovery: what follows must be quiet. */
   private gapStart = 0;
@@ -95,6 +99,8 @@ class ChaosRun {
         '--sample-interval', '200',
         // The smallest ring: fill-ring fills it quickly, and backpressure is exercised for real.
         '--ring-bytes', String(4 * 1024 * 1024),
+        // The run injects data faults and ballast: the hooks are armed for this instance only.
+        '--fault-injection',
       ],
       verbose: !!process.env.OSPS_CHAOS_VERBOSE,
     });
@@ -152,6 +158,15 @@ class ChaosRun {
       t.faults.push({ fault, opts: fo, kind, role: '', pid: 0, detail: `not injected: ${msg}`, detectionMs: null, recoveryMs: null, failover: false, expectedFailover, events: [] });
       return false;
     }
+    if (spec.restartsTree) {
+      // Every process is gone, the launcher too: `osps start` again, as an operator would.
+      await within(this.tree.exitedPromise, 5000);
+      await this.tree.start({ waitReady: false });
+    }
+    if (rec.detail.includes(DAMAGED)) t.violations.push(`injected data: fault ${i + 1} (${kind}): ${rec.detail}`);
+    // An injection that found nothing to damage did nothing: skipped, not a fault survived.
+    const skipped = /nothing corrupted/.test(rec.detail);
+    if (skipped) t.skipped++;
     const mustAct = spec.acts(fo, this.alarmMs, rec.detail);
     const r = await waitRecovered(this.tree, { endedAt: rec.endedAt, mark, mustAct, byAdoption: spec.recoveredByAdoption });
     const window = this.tree.events.slice(mark, r.endIndex);
@@ -169,6 +184,7 @@ class ChaosRun {
       fault,
       opts: fo,
       kind,
+      ...(skipped ? { skipped: true } : {}),
       role: rec.role,
       pid: rec.pid,
       detail: rec.detail,
@@ -227,7 +243,10 @@ class ChaosRun {
     const ops = this.workers.flatMap((w) => w.ops);
     this.operations = ops.length;
     for (const w of this.workers) for (const p of w.problems) this.tally.violations.push(`worker: ${p}`);
-    const final = await readBack(this.endpoint, ops);
+    this.keys = keysOf(ops);
+    const final = await readBack(this.endpoint, this.keys);
+    this.primaryCopy = final;
+    this.copies.primary = digestOf(final, this.keys);
     this.history = checkHistory(ops, final);
     if (this.opts.keepTmp) {
       // Raw material for a post-mortem: every op, and what was read back.
@@ -235,17 +254,63 @@ class ChaosRun {
       fs.writeFileSync(path.join(this.tmp, 'final.json'), JSON.stringify(final));
     }
     this.tally.evidence.push(...this.history.details);
+    await this.standbyCopy();
   }
 
-  /** Stops the tree gracefully; then nothing of it may remain. */
+  /** A forced failover at quiesce: the promoted standby must serve exactly the primary's copy. */
+  async standbyCopy(): Promise<void> {
+    const mark = this.tree.events.length;
+    const rec = await injectFault(this.tree.paths, 'kill-primary', {});
+    const r = await waitRecovered(this.tree, { endedAt: rec.endedAt, mark, mustAct: true, byAdoption: false });
+    if (r.recoveredAt === null) {
+      this.tally.violations.push(`copies: the forced failover at quiesce did not recover: ${r.why}`);
+      return;
+    }
+    this.checkCopy('standby', await readBack(this.endpoint, this.keys));
+  }
+
+  /** Compares a copy with the primary's, over the run's keys. */
+  private checkCopy(which: 'standby' | 'journal' | 'restarted', copy: FinalState): void {
+    this.copies[which] = digestOf(copy, this.keys);
+    const d = compareCopies(which, this.primaryCopy, copy, this.keys);
+    if (d.count === 0) return;
+    this.copies.mismatches += d.count;
+    this.tally.violations.push(`copies: the ${which} copy differs from the primary's on ${d.count} keys`);
+    this.tally.evidence.push(...d.details);
+  }
+
+  /** The journal rebuilt in a process of its own, then the whole tree started again: both must match. */
+  async journalAndRestart(): Promise<void> {
+    try {
+      const replay = await replayElsewhere(this.tree.opts.dataDir);
+      const left = leftoverInjected(replay.state);
+      if (left.length > 0) this.tally.violations.push(`injected data: ${left.length} keys left in the store (${left.slice(0, 3).join(', ')})`);
+      const copy: FinalState = {};
+      for (const k of this.keys) copy[k] = replay.state.get(k) ?? null;
+      this.checkCopy('journal', copy);
+    } catch (err) {
+      this.tally.violations.push(`copies: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await this.tree.start();
+    this.checkCopy('restarted', await readBack(this.endpoint, this.keys));
+  }
+
+  /** Stops the tree gracefully (twice: around the journal replay and the restart); then nothing of it may remain. */
   async stopTree(): Promise<void> {
-    const exit = await this.tree.stop();
+    if (!(await this.gracefulStop())) return;
+    await this.journalAndRestart();
+    await this.gracefulStop();
     this.stopped = true;
-    if (exit === null) this.tally.violations.push('stop: the launcher did not exit within 20 s of SIGTERM');
-    else if (exit.code !== 0) this.tally.violations.push(`stop: the launcher exited with code ${exit.code} signal ${exit.signal} after SIGTERM (expected 0)`);
     const workerPids = new Map(this.workers.filter((w) => w.pid).map((w) => [w.pid, w.startTime] as [number, number | null]));
     this.orphans = await this.tree.orphans(8000, workerPids);
     this.leaked = this.tree.leaks();
+  }
+
+  private async gracefulStop(): Promise<boolean> {
+    const exit = await this.tree.stop();
+    if (exit === null) this.tally.violations.push('stop: the launcher did not exit within 20 s of SIGTERM');
+    else if (exit.code !== 0) this.tally.violations.push(`stop: the launcher exited with code ${exit.code} signal ${exit.signal} after SIGTERM (expected 0)`);
+    return exit !== null;
   }
 
   /** Whatever happened: no worker, process, shm object or temp file of the run stays behind. */
@@ -299,7 +364,11 @@ class ChaosRun {
       pingIntervalMs: this.pingIntervalMs,
       durationMs: Date.now() - this.began,
       faults: t.faults,
-      byKind: statsByKind(t.faults),
+      skipped: t.skipped,
+      copies: this.copies,
+      nonLinearizable: history.nonLinearizable,
+      uncheckedKeys: history.unchecked,
+      byKind: statsByKind(t.faults.filter((f) => !f.skipped)),
       acknowledged: history.acknowledged,
       unacknowledged: history.unacknowledged,
       operations: this.operations,
@@ -320,23 +389,6 @@ class ChaosRun {
       tmpDir: opts.keepTmp ? this.tmp : null,
     };
   }
-}
-
-/** Every key and counter the history touched, read with a fresh client. */
-async function readBack(endpoint: string, ops: readonly OpRecord[]): Promise<FinalState> {
-  const final: FinalState = {};
-  const reader = new Client({ endpoint, requestTimeoutMs: 500, deadlineMs: 20_000 });
-  try {
-    const keys = keysOf(ops);
-    for (let i = 0; i < keys.length; i += 256) {
-      const batch = keys.slice(i, i + 256);
-      const values = await Promise.all(batch.map((k) => reader.get(k).then((v) => v, () => undefined)));
-      batch.forEach((k, j) => (final[k] = values[j]));
-    }
-  } finally {
-    await reader.close();
-  }
-  return final;
 }
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {

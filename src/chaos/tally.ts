@@ -10,6 +10,8 @@ export class Tally {
   /** Concrete anomalies behind the violations. */
   readonly evidence: string[] = [];
   unserved = 0;
+  /** Injections that found nothing to damage (no unread ring entry): they prove nothing. */
+  skipped = 0;
   undetected = 0;
   needlessFailovers = 0;
   needlessRestarts = 0;
@@ -59,6 +61,7 @@ export class Tally {
     if (history.lost > 0) v.push(`lost: ${history.lost} acknowledged writes`);
     if (history.duplicated > 0) v.push(`duplicated: ${history.duplicated} increments executed more often than attempted`);
     if (history.wrongReads > 0) v.push(`wrongReads: ${history.wrongReads} reads no history explains`);
+    if (history.nonLinearizable > 0) v.push(`nonLinearizable: ${history.nonLinearizable} shared keys whose history no order of operations explains`);
     if (history.unreadable > 0) v.push(`unreadable: ${history.unreadable} keys could not be read back after the run`);
     if (history.failedOps > 0) {
       v.push(`failedRequests: ${history.failedOps} client requests failed (${Object.entries(history.failedCodes).map(([c, n]) => `${c} ${n}`).join(', ')})`);

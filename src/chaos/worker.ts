@@ -2,12 +2,18 @@
 //   node dist/chaos/worker.js --endpoint tcp://127.0.0.1:PORT --id N --seed S
 // (or OSPS_CHAOS_ENDPOINT / OSPS_CHAOS_WORKER / OSPS_CHAOS_SEED).
 // Closed loop, one op at a time, until SIGTERM/SIGINT or its stdin closes: set a fresh key
-// `w<id>:k<n>` to `v<n>`, incr `w<id>:ctr`, or get one of its own earlier keys. One JSON line
+// `w<id>:k<n>` to `v<n>`, incr `w<id>:ctr`, or get one of its own earlier keys; and on the
+// keys every worker shares (`s:r<j>`, `s:c<j>`), overwrite, delete, incr and read, so that a
+// lost update or a stale read shows in some key's history. One JSON line
 // per completed op on stdout: {op, key, value?, result?, ok, code?, t0, t1}.
 import { Client } from '../client/client.js';
-import type { OpRecord } from './model.js';
+import { SHARED_PREFIX, type OpRecord } from './model.js';
 import { mulberry32 } from './prng.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Shared registers and shared counters: few, so that the workers' operations on them overlap. */
+const SHARED_REGISTERS = 4;
+const SHARED_COUNTERS = 2;
 
 /** How long a stop request lets the in-flight op finish before the client is closed under it. */
 const STOP_GRACE_MS = 2000;
@@ -56,18 +62,51 @@ async function main(): Promise<number> {
   }
 
   let n = 0;
+  let m = 0;
   while (!stopping) {
     const r = rng();
     const rec: OpRecord = { op: 'set', key: '', ok: false, t0: 0, t1: 0 };
     let call: () => Promise<string | number | null>;
-    if (n === 0 || r < 0.45) {
+    if (n > 0 && r >= 0.6) {
+      // Shared keys: a register overwritten with values unique to this op, deleted, or read; a counter incremented or read.
+      const s = rng();
+      const j = Math.floor(rng() * SHARED_REGISTERS);
+      const c = Math.floor(rng() * SHARED_COUNTERS);
+      if (s < 0.35) {
+        rec.op = 'set';
+        rec.key = `${SHARED_PREFIX}r${j}`;
+        rec.value = `w${id}-${m++}`;
+        const { key, value } = rec as { key: string; value: string };
+        call = () => client.set(key, value);
+      } else if (s < 0.45) {
+        rec.op = 'del';
+        rec.key = `${SHARED_PREFIX}r${j}`;
+        const key = rec.key;
+        call = () => client.del(key);
+      } else if (s < 0.75) {
+        rec.op = 'get';
+        rec.key = `${SHARED_PREFIX}r${j}`;
+        const key = rec.key;
+        call = () => client.get(key);
+      } else if (s < 0.9) {
+        rec.op = 'incr';
+        rec.key = `${SHARED_PREFIX}c${c}`;
+        const key = rec.key;
+        call = () => client.incr(key);
+      } else {
+        rec.op = 'get';
+        rec.key = `${SHARED_PREFIX}c${c}`;
+        const key = rec.key;
+        call = () => client.get(key);
+      }
+    } else if (n === 0 || r < 0.3) {
       rec.op = 'set';
       rec.key = `w${id}:k${n}`;
       rec.value = `v${n}`;
       n++;
       const { key, value } = rec as { key: string; value: string };
       call = () => client.set(key, value);
-    } else if (r < 0.75) {
+    } else if (r < 0.45) {
       rec.op = 'incr';
       rec.key = `w${id}:ctr`;
       const key = rec.key;

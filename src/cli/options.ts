@@ -61,6 +61,7 @@ export function configOptions(cmd: Command): Command {
     .option('--sample-interval <ms>', 'CPU/RSS sampling period', ms, DEFAULTS.sampleIntervalMs)
     .option('--service <path>', 'the service module the servers host (default: the built-in key-value store)')
     .option('--metrics <host:port>', 'serve Prometheus metrics and the dashboard here (loopback, e.g. 127.0.0.1:9464; off by default)')
+    .option('--fault-injection', 'arm the failure-injection hooks osps chaos uses (never in production)', false)
     .addOption(new Option('--events <format>', 'event lines on stdout: text for people, json (one object a line) for programs').choices(['text', 'json']).default(DEFAULTS.eventFormat));
 }
 
@@ -82,6 +83,7 @@ export interface ConfigOpts extends InstanceOpts {
   events: EventFormat;
   metrics?: string;
   service?: string;
+  faultInjection?: boolean;
 }
 
 export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
@@ -112,6 +114,7 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
     eventFormat: o.events,
     metrics: o.metrics,
     service,
+    faultInjection: !!o.faultInjection,
   };
   return { ...resolveConfig(cfg), dataDir: path.resolve(o.dataDir ?? defaultDataDir(o.name)) };
 }

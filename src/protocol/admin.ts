@@ -46,7 +46,7 @@ export interface InstanceStatus {
   standbyCooldown?: { untilMs: number; cooldownMs: number } | null;
   /** Standbys found with a state digest other than the primary's (a non-deterministic service). */
   diverged?: { count: number; agoMs: number; reason: string } | null;
-  config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number };
+  config: { pingIntervalMs: number; alarmMs: number; memoryCeilingBytes: number; ringBytes: number; faultInjection?: boolean };
   events: Array<Record<string, unknown>>;
 }
 

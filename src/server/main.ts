@@ -33,6 +33,7 @@ process.on('SIGINT', () => {});
 // Failure injection (`osps chaos memory-hog`): grow RSS past the configured ceiling.
 const ballast: Buffer[] = [];
 process.on('SIGUSR2', () => {
+  if (!cfg.faultInjection) return;
   // Enough to cross the configured ceiling from wherever RSS is now (or 256 MiB without one).
   const mb = 1024 * 1024;
   const want = cfg.memoryCeilingBytes > 0 ? cfg.memoryCeilingBytes - process.memoryUsage.rss() + 64 * mb : 256 * mb;

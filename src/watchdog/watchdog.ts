@@ -225,7 +225,7 @@ export class Watchdog {
       case 'record':
         this.record();
         // Failure injection: die right after recording this step, to prove a successor finishes it.
-        if (a.step && process.env.OSPS_CHAOS_WATCHDOG_DIE_AT === a.step && !this.isSuccessor) process.kill(process.pid, 'SIGKILL');
+        if (a.step && this.cfg.faultInjection && process.env.OSPS_CHAOS_WATCHDOG_DIE_AT === a.step && !this.isSuccessor) process.kill(process.pid, 'SIGKILL');
         return;
       case 'set-ring-epoch':
         if (this.ring) this.ring.epoch = a.epoch;
@@ -305,6 +305,7 @@ export class Watchdog {
         alarmMs: this.cfg.alarmMs,
         memoryCeilingBytes: this.cfg.memoryCeilingBytes,
         ringBytes: this.cfg.ringBytes,
+        faultInjection: this.cfg.faultInjection,
       },
       events: this.events.recent.slice(-20),
     });

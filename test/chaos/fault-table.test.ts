@@ -8,17 +8,17 @@ import { buildProgram } from '../../src/cli/main.js';
 describe('fault table', () => {
   it('a seed plans the same faults as it always did (a printed seed replays)', () => {
     expect(planFaults(12345, 12, 700)).toEqual([
-      { fault: 'memory-hog', opts: { role: 'primary' } },
-      { fault: 'hang-secondary', opts: {} },
-      { fault: 'pause', opts: { role: 'primary', forMs: 233 } },
-      { fault: 'kill-primary', opts: {} },
-      { fault: 'corrupt-shm', opts: { where: 'entry' } },
-      { fault: 'fill-ring', opts: { forMs: 350 } },
-      { fault: 'hang-secondary', opts: {} },
-      { fault: 'fill-ring', opts: { forMs: 350 } },
-      { fault: 'memory-hog', opts: { role: 'secondary' } },
-      { fault: 'kill-watchdog', opts: {} },
+      { fault: 'flap-standby', opts: { times: 2 } },
       { fault: 'hang-secondary', opts: { forMs: 1400 } },
+      { fault: 'cpu-starve', opts: { role: 'secondary', forMs: 1050 } },
+      { fault: 'pause', opts: { role: 'primary', forMs: 233 } },
+      { fault: 'kill-servers', opts: {} },
+      { fault: 'flap-standby', opts: { times: 2 } },
+      { fault: 'cpu-starve', opts: { role: 'primary', forMs: 1050 } },
+      { fault: 'flap-standby', opts: { times: 2 } },
+      { fault: 'flap-watchdog', opts: { times: 2 } },
+      { fault: 'flap-standby', opts: { times: 2 } },
+      { fault: 'memory-hog', opts: { role: 'primary' } },
       { fault: 'corrupt-shm', opts: { where: 'entry' } },
     ]);
   });
@@ -43,6 +43,13 @@ describe('fault table', () => {
     expect(faultSpec('corrupt-shm').acts({}, alarm, 'no unread entry')).toBe(false);
     expect(faultSpec('corrupt-shm').acts({}, alarm, 'flipped byte 12')).toBe(true);
     expect(kindOf('cut-pipe', { pipe: 'p2s', how: 'frame' })).toBe('cut-pipe --pipe p2s');
+    expect(failover('kill-servers')).toBe(true);
+    expect(failover('kill-tree')).toBe(false);
+    expect(faultSpec('kill-tree').restartsTree).toBe(true);
+    expect(failover('cpu-starve', { role: 'primary', forMs: 1400 })).toBe(false);
+    expect(failover('flap-watchdog', { times: 3 })).toBe(false);
+    expect(faultSpec('flap-standby').restarts({ times: 3 }, alarm, {} as never)).toBe(3);
+    expect(kindOf('flap-standby', { times: 3 })).toBe('flap-standby --times 3');
   });
 
   it('every fault is a chaos subcommand with its help and each of its options', () => {

@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function start(label: string, extraArgs: string[] = []): Promise<{ i: Instance; c: Client }> {
-  inst = new Instance(label, { pingInterval: 100, alarm: 1000, extraArgs: ['--sample-interval', '200', ...extraArgs] });
+  inst = new Instance(label, { pingInterval: 100, alarm: 1000, extraArgs: ['--sample-interval', '200', '--fault-injection', ...extraArgs] });
   await inst.start();
   client = new Client({ endpoint: inst.endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 });
   return { i: inst, c: client };
@@ -218,7 +218,7 @@ describe('osps chaos <fault>', () => {
     const l = load(c);
     const mark = i.events.length;
     const rec = await chaos(i, ['corrupt-shm']);
-    expect(rec.detail).toMatch(/flipped payload byte .*our write was acknowledged/);
+    expect(rec.detail).toMatch(/flipped payload byte .*our write was acknowledged; 1 injected keys read back intact, 1 deleted/);
     const exited = await i.waitEvent((e) => e.event === 'exited' && e.role === 'secondary', 10_000, mark);
     // It exits on its own (RING_CORRUPT), unless the watchdog, seeing the link drop, kills it first.
     expect(`${exited.cause} ${exited.reason}`).toMatch(/RING_CORRUPT|ring corrupt/);
@@ -233,22 +233,23 @@ describe('osps chaos <fault>', () => {
     const rec = await chaos(i, ['fill-ring', '--for', '300']);
     // Full = no room for one more 256 KiB entry; the space skipped at a wrap counts as used.
     expect(rec.detail).toMatch(/ring ([89]\d|100)% full/);
-    expect(rec.detail).toMatch(/; (\d+) acknowledged, 0 not$/);
+    expect(rec.detail).toMatch(/; (\d+) acknowledged, 0 not; \1 injected keys read back intact, \d+ deleted$/);
     // Never overwritten: the standby read every entry intact (no corruption exit), no failover.
     const exits = i.events.slice(mark).filter((e) => e.event === 'exited');
     expect(exits, JSON.stringify(i.events.slice(mark))).toEqual([]);
     expect(promotedSince(i, mark)).toBe(false);
-    expect(await c.get('chaos:fill-ring:0')).toHaveLength(256 * 1024);
+    // The injected keys were checked and deleted: nothing stays in the store.
+    expect(await c.get('osps.chaos:fill-ring:0')).toBeNull();
   });
 
   it('fill-ring with the standby left stalled: it is replaced by the alarm and the writes complete', async () => {
     const { i, c } = await start('c-fill-stall', ['--ring-bytes', String(4 * 1024 * 1024)]);
     const mark = i.events.length;
     const rec = await chaos(i, ['fill-ring']);
-    expect(rec.detail).toMatch(/, 0 not$/);
+    expect(rec.detail).toMatch(/, 0 not; \d+ injected keys read back intact/);
     await i.waitEvent((e) => e.event === 'ping-missed' && e.role === 'secondary', 10_000, mark);
     await inSyncAfter(i, mark);
-    expect(await c.get('chaos:fill-ring:1')).toHaveLength(256 * 1024);
+    expect(await c.get('osps.chaos:fill-ring:1')).toBeNull();
   });
 
   it('memory-hog: the primary over the ceiling is restarted through a failover, nothing lost', async () => {
@@ -268,5 +269,51 @@ describe('osps chaos <fault>', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/no memory ceiling/);
+  });
+});
+
+describe('failure-injection hooks on an instance started without --fault-injection', () => {
+  it('fill-ring, corrupt-shm and memory-hog are refused with one line; signal-only faults still work', async () => {
+    inst = new Instance('c-prod', { pingInterval: 100, alarm: 1000, extraArgs: ['--memory-ceiling', '150'] });
+    await inst.start();
+    const i = inst;
+    for (const f of ['fill-ring', 'corrupt-shm', 'memory-hog']) {
+      const r = await i.cli(['chaos', f, ...i.instanceArgs]);
+      expect(r.exitCode, f).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/not started with --fault-injection/);
+    }
+    const mark = i.events.length;
+    const rec = await chaos(i, ['kill-secondary']);
+    expect(rec.detail).toBe('SIGKILL');
+    await inSyncAfter(i, mark);
+  });
+
+  it('a production primary ignores SIGUSR2: no ballast, RSS does not jump', async () => {
+    inst = new Instance('c-prod-usr2', { pingInterval: 100, alarm: 1000 });
+    await inst.start();
+    const pid = inst.currentPid('primary');
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+    const before = rss();
+    for (let k = 0; k < 3; k++) process.kill(pid, 'SIGUSR2');
+    // Armed, each signal would add at least 64 MiB at once; give it time to have done so.
+    client = new Client({ endpoint: inst.endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 });
+    for (let k = 0; k < 20; k++) await client.ping();
+    expect(isAlive(pid)).toBe(true);
+    expect(rss() - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('a production watchdog ignores OSPS_CHAOS_WATCHDOG_DIE_AT', async () => {
+    inst = new Instance('c-prod-dieat', { pingInterval: 100, alarm: 800, env: { OSPS_CHAOS_WATCHDOG_DIE_AT: 'fenced' } });
+    await inst.start();
+    const i = inst;
+    const watchdog = i.watchdogPid;
+    const mark = i.events.length;
+    process.kill(i.currentPid('primary'), 'SIGKILL');
+    await i.waitEvent((e) => e.event === 'promoted', 10_000, mark);
+    await inSyncAfter(i, mark);
+    expect(i.watchdogPid).toBe(watchdog);
+    expect(isAlive(watchdog)).toBe(true);
+    expect(i.events.slice(mark).some((e) => e.event === 'adopted')).toBe(false);
   });
 });

@@ -40,6 +40,11 @@ describe('osps chaos run', () => {
     expect.soft(r.undetected, msg).toBe(0);
     expect.soft(r.leaked, msg).toEqual([]);
     expect.soft(r.orphans, msg).toEqual([]);
+    // Every copy agrees: primary, promoted standby, journal replayed elsewhere, restarted tree.
+    expect.soft(r.copies.mismatches, msg).toBe(0);
+    expect.soft(r.copies.primary, msg).not.toBeNull();
+    for (const d of [r.copies.standby, r.copies.journal, r.copies.restarted]) expect.soft(d, msg).toBe(r.copies.primary);
+    expect.soft(r.nonLinearizable, msg).toBe(0);
     expect(r.violations).toEqual([]);
     expect(r.ok).toBe(true);
   });

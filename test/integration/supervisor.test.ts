@@ -70,7 +70,7 @@ describe('supervising the supervisor', () => {
 
   for (const step of ['fenced', 'epoch-bumped', 'promoting'] as const) {
     it(`SIGKILL of the watchdog half-way through a failover (after '${step}'): the successor finishes it, one primary serves`, async () => {
-      const i = track(new Instance(`half-${step}`, { pingInterval: 100, alarm: 800, env: { OSPS_CHAOS_WATCHDOG_DIE_AT: step } }));
+      const i = track(new Instance(`half-${step}`, { pingInterval: 100, alarm: 800, extraArgs: ['--fault-injection'], env: { OSPS_CHAOS_WATCHDOG_DIE_AT: step } }));
       await i.start();
       const c = client(i);
       for (let k = 0; k < 50; k++) await c.set(`k${k}`, `v${k}`);
