@@ -1,9 +1,9 @@
 // The fault table drives the planner, the checker and the CLI: a seed must keep planning the
 // same faults, and every fault's options must reach the command line.
 import { describe, expect, it } from 'vitest';
-import { FAULTS, faultHelp, faultSpec } from '../../src/chaos/faults.js';
-import { CHAOS_FAULTS, kindOf, planFaults } from '../../src/chaos/plan.js';
-import { buildProgram } from '../../src/cli/main.js';
+import { FAULTS, faultHelp, faultSpec } from '../../dist/chaos/faults.js';
+import { CHAOS_FAULTS, kindOf, planFaults } from '../../dist/chaos/plan.js';
+import { buildProgram } from '../../dist/cli/main.js';
 
 describe('fault table', () => {
   it('a seed plans the same faults as it always did (a printed seed replays)', () => {

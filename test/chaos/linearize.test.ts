@@ -1,8 +1,8 @@
 // The register checker on small hand-made histories: it accepts every history some order of
 // the operations explains, rejects one that none does, and gives up on one too large.
 import { describe, expect, it } from 'vitest';
-import { MAX_OPEN, checkKey } from '../../src/chaos/linearize.js';
-import { checkHistory, type OpRecord } from '../../src/chaos/model.js';
+import { MAX_OPEN, checkKey } from '../../dist/chaos/linearize.js';
+import { checkHistory, type OpRecord } from '../../dist/chaos/model.js';
 
 const op = (o: Partial<OpRecord> & Pick<OpRecord, 'op' | 't0' | 't1'>): OpRecord => ({ key: 's:r0', ok: true, ...o });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkHistory, keysOf, type OpRecord } from '../../src/chaos/model.js';
-import { mulberry32 } from '../../src/chaos/prng.js';
+import { checkHistory, keysOf, type OpRecord } from '../../dist/chaos/model.js';
+import { mulberry32 } from '../../dist/chaos/prng.js';
 
 // A tiny history builder: one op per 10 ms tick, each finishing 5 ms after it starts.
 function history() {

@@ -2,7 +2,7 @@
 // terminal also a status line (fault i/N, elapsed, findings) redrawn in place.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Progress } from '../../src/chaos/progress.js';
+import { Progress } from '../../dist/chaos/progress.js';
 
 function sink(): { out: Writable; text: () => string } {
   let text = '';

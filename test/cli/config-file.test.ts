@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfigFile, pickInstance } from '../../src/cli/config-file.js';
-import { configOptions, instanceOptions, type ConfigOpts } from '../../src/cli/options.js';
-import { resolveStart } from '../../src/cli/start-config.js';
+import { loadConfigFile, pickInstance } from '../../dist/cli/config-file.js';
+import { configOptions, instanceOptions, type ConfigOpts } from '../../dist/cli/options.js';
+import { resolveStart } from '../../dist/cli/start-config.js';
 import { Command } from 'commander';
 import { freePort, isAlive, LAUNCHER, ROOT, waitFor } from '../helpers/instance.js';
 

@@ -1,7 +1,7 @@
 // Every command's --help ends with examples of its use.
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../dist/cli/main.js';
 
 function* commands(c: Command, prefix: string[] = []): Generator<[string, Command]> {
   for (const sub of c.commands) {

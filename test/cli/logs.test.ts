@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LogTail } from '../../src/cli/log-reader.js';
+import { LogTail } from '../../dist/cli/log-reader.js';
 import { Instance, LAUNCHER, ROOT, teardown, waitFor } from '../helpers/instance.js';
 
 let inst: Instance | null = null;

@@ -2,8 +2,8 @@
 // code from one union, an AbortSignal gives up on one request, and `await using` closes.
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import * as zmq from 'zeromq';
-import { Client, ClientError, isClientError, type ClientErrorCode, type ServerInfo } from '../../src/index.js';
-import { ServiceError, defineService } from '../../src/index.js';
+import { Client, ClientError, isClientError, type ClientErrorCode, type ServerInfo } from '../../dist/index.js';
+import { ServiceError, defineService } from '../../dist/index.js';
 
 /** A ROUTER that records every request frame and answers what `answer` says (null: stays silent). */
 class RawServer {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
-import { Client } from '../../src/client/client.js';
-import { percentile, summarize } from '../../src/client/percentiles.js';
-import { OspsError } from '../../src/errors.js';
-import { DEFAULTS } from '../../src/config.js';
-import { errorReply, parseRequest, type Reply, type Request } from '../../src/protocol/wire.js';
+import { Client } from '../../dist/client/client.js';
+import { percentile, summarize } from '../../dist/client/percentiles.js';
+import { OspsError } from '../../dist/errors.js';
+import { DEFAULTS } from '../../dist/config.js';
+import { errorReply, parseRequest, type Reply, type Request } from '../../dist/protocol/wire.js';
 
 /** What the fake server does with one copy of a request: answer it, answer it late, or drop it (null). */
 type Behaviour = (req: Request, copy: number) => Reply | { reply: Reply; delayMs: number } | null;

@@ -2,10 +2,10 @@
 // page says: counters add up, and a reset timer clears one.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ServiceHost } from '../../src/host/host.js';
-import { loadService } from '../../src/host/load.js';
-import { timerCommand } from '../../src/host/timers.js';
-import type { Json } from '../../src/protocol/wire.js';
+import { ServiceHost } from '../../dist/host/host.js';
+import { loadService } from '../../dist/host/load.js';
+import { timerCommand } from '../../dist/host/timers.js';
+import type { Json } from '../../dist/protocol/wire.js';
 import { ROOT } from '../helpers/instance.js';
 
 describe('examples/counters.mjs', () => {

@@ -3,7 +3,7 @@
 // that survive failover, standby loss and a whole-tree restart.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { freePort, Instance, ROOT, teardown, waitFor } from '../helpers/instance.js';
 import { FAULTS, inject } from './faults.js';
 

@@ -1,7 +1,7 @@
 // The ledger example under faults: money is conserved, and each transfer id moves money once.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { freePort, Instance, ROOT, teardown } from '../helpers/instance.js';
 import { FAULTS, inject } from './faults.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { type AdminRequest, decodeAdminRequest } from '../../src/protocol/admin.js';
+import { type AdminRequest, decodeAdminRequest } from '../../dist/protocol/admin.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
 
 function decodeChecked(b: Uint8Array): AdminRequest | undefined {

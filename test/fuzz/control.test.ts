@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import type { Standby } from '../../src/protocol/standby.js';
-import { type ServerToWatchdog, type WatchdogToServer, decodeControl, encodeControl } from '../../src/protocol/control.js';
+import type { Standby } from '../../dist/protocol/standby.js';
+import { type ServerToWatchdog, type WatchdogToServer, decodeControl, encodeControl } from '../../dist/protocol/control.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
 
 type Control = ServerToWatchdog | WatchdogToServer;

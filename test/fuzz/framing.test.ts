@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { FrameError } from '../../src/errors.js';
-import { FRAME_HEADER_BYTES, FRAME_MAGIC, FrameDecoder, encodeFrames } from '../../src/ipc/framing.js';
+import { FrameError } from '../../dist/errors.js';
+import { FRAME_HEADER_BYTES, FRAME_MAGIC, FrameDecoder, encodeFrames } from '../../dist/ipc/framing.js';
 import { budget, fuzz, mutated } from './harness.js';
 
 /** Cuts `stream` at the given points into the chunks a FIFO read might deliver. */

@@ -14,8 +14,8 @@ import {
   encodeEntry,
   encodeLink,
   encodeSnapshotChunk,
-} from '../../src/protocol/replication.js';
-import type { Json } from '../../src/protocol/wire.js';
+} from '../../dist/protocol/replication.js';
+import type { Json } from '../../dist/protocol/wire.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
 
 const DOORBELL = 0x44;

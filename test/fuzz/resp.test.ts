@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { CommandTable } from '../../src/resp/commands.js';
-import type { RespParserLimits } from '../../src/resp/limits.js';
-import { RespParser } from '../../src/resp/parser.js';
+import { CommandTable } from '../../dist/resp/commands.js';
+import type { RespParserLimits } from '../../dist/resp/limits.js';
+import { RespParser } from '../../dist/resp/parser.js';
 import { FakeBackend } from '../resp/fake-backend.js';
 import { budget, fuzz, mutated, randomBytes } from './harness.js';
 

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { OspsError, RingCorruptError } from '../../src/errors.js';
-import { HEADER_BYTES, Hdr, LIB_PREFIX_BYTES, MAX_INSTANCE_BYTES, SHM_MAGIC, isValidCapacity, objectBytes } from '../../src/ipc/shm-layout.js';
-import { ShmRing } from '../../src/ipc/shm-ring.js';
-import { parseHeader } from '../../src/ipc/shm/header.js';
+import { OspsError, RingCorruptError } from '../../dist/errors.js';
+import { HEADER_BYTES, Hdr, LIB_PREFIX_BYTES, MAX_INSTANCE_BYTES, SHM_MAGIC, isValidCapacity, objectBytes } from '../../dist/ipc/shm-layout.js';
+import { ShmRing } from '../../dist/ipc/shm-ring.js';
+import { parseHeader } from '../../dist/ipc/shm/header.js';
 import { budget, fuzz, thrownBy } from './harness.js';
 
 const CAPACITY = 4096;

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { RingCorruptError } from '../../src/errors.js';
-import { DATA_OFFSET, Hdr } from '../../src/ipc/shm-layout.js';
-import { RingReader, RingWriter, ShmRing } from '../../src/ipc/shm-ring.js';
+import { RingCorruptError } from '../../dist/errors.js';
+import { DATA_OFFSET, Hdr } from '../../dist/ipc/shm-layout.js';
+import { RingReader, RingWriter, ShmRing } from '../../dist/ipc/shm-ring.js';
 import { budget, fuzz } from './harness.js';
 
 const CAPACITY = 4096;

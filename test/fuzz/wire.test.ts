@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { MAX_ID_CHARS, MAX_KEY_BYTES } from '../../src/protocol/limits.js';
-import { SERVICE_OP_NAME } from '../../src/protocol/service.js';
-import { OPS, type ParseResult, type Request, parseRequest } from '../../src/protocol/wire.js';
+import { MAX_ID_CHARS, MAX_KEY_BYTES } from '../../dist/protocol/limits.js';
+import { SERVICE_OP_NAME } from '../../dist/protocol/service.js';
+import { OPS, type ParseResult, type Request, parseRequest } from '../../dist/protocol/wire.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
 
 const ERROR_CODES = ['BAD_REQUEST', 'UNKNOWN_OP', 'TOO_LARGE', 'WRONG_TYPE', 'UNAVAILABLE', 'INTERNAL'];

@@ -1,8 +1,8 @@
 // Who holds which role, read from events alone: through a failover, an adoption (including a
 // secondary promoted just before its watchdog died) and a replacement.
 import { describe, expect, it } from 'vitest';
-import { RoleTracker } from '../../src/harness/roles.js';
-import type { EventName, WatchdogEvent } from '../../src/protocol/events.js';
+import { RoleTracker } from '../../dist/harness/roles.js';
+import type { EventName, WatchdogEvent } from '../../dist/protocol/events.js';
 
 const ev = (event: EventName, fields: Record<string, string | number | boolean> = {}): WatchdogEvent => ({ ts: new Date(0).toISOString(), event, ...fields });
 

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Tree } from '../../src/harness/tree.js';
-import { freePort } from '../../src/net/free-port.js';
-import { isAlive } from '../../src/runtime/proc.js';
+import { Tree } from '../../dist/harness/tree.js';
+import { freePort } from '../../dist/net/free-port.js';
+import { isAlive } from '../../dist/runtime/proc.js';
 
 let tree: Tree | null = null;
 let tmp = '';

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import type { Client } from '../../src/client/client.js';
-import { LAUNCHER, REPO_ROOT, Tree, type TreeEvent, type TreeExit } from '../../src/harness/tree.js';
-import { isAlive as alive } from '../../src/runtime/proc.js';
-import { freePort } from '../../src/net/free-port.js';
-import { runtimePaths, type RuntimePaths } from '../../src/runtime/paths.js';
+import type { Client } from '../../dist/client/client.js';
+import { LAUNCHER, REPO_ROOT, Tree, type TreeEvent, type TreeExit } from '../../dist/harness/tree.js';
+import { isAlive as alive } from '../../dist/runtime/proc.js';
+import { freePort } from '../../dist/net/free-port.js';
+import { runtimePaths, type RuntimePaths } from '../../dist/runtime/paths.js';
 
 export { freePort, LAUNCHER };
 

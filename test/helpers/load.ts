@@ -1,6 +1,6 @@
 // Closed-loop writers for integration tests: every acknowledged key is recorded, and so is
 // every error a caller would have seen.
-import type { Client } from '../../src/client/client.js';
+import type { Client } from '../../dist/client/client.js';
 
 export interface WriteLoad {
   acked: string[];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DedupWindow } from '../../src/host/dedup.js';
-import { ServiceHost } from '../../src/host/host.js';
-import { openSnapshot, SnapshotRestorer } from '../../src/host/snapshot.js';
-import { ServiceError, type ServiceDefinition } from '../../src/host/service.js';
-import type { Json } from '../../src/protocol/wire.js';
+import { DedupWindow } from '../../dist/host/dedup.js';
+import { ServiceHost } from '../../dist/host/host.js';
+import { openSnapshot, SnapshotRestorer } from '../../dist/host/snapshot.js';
+import { ServiceError, type ServiceDefinition } from '../../dist/host/service.js';
+import type { Json } from '../../dist/protocol/wire.js';
 
 /** A service that is not a key-value store: a ledger in parts of raw bytes and JSON. */
 interface Ledger {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadService } from '../../src/host/load.js';
+import { loadService } from '../../dist/host/load.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-load-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

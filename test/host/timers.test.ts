@@ -1,12 +1,12 @@
 // Timers are replicated state: scheduled and cancelled by handlers (discarded when one throws),
 // fired by a log entry, skipped if cancelled first, carried by snapshots.
 import { describe, expect, it } from 'vitest';
-import { ServiceHost } from '../../src/host/host.js';
-import { openSnapshot, SnapshotRestorer } from '../../src/host/snapshot.js';
-import type { ServiceDefinition } from '../../src/host/service.js';
-import { timerCommand } from '../../src/host/timers.js';
-import type { Entry } from '../../src/protocol/replication.js';
-import type { Json } from '../../src/protocol/wire.js';
+import { ServiceHost } from '../../dist/host/host.js';
+import { openSnapshot, SnapshotRestorer } from '../../dist/host/snapshot.js';
+import type { ServiceDefinition } from '../../dist/host/service.js';
+import { timerCommand } from '../../dist/host/timers.js';
+import type { Entry } from '../../dist/protocol/replication.js';
+import type { Json } from '../../dist/protocol/wire.js';
 
 interface S {
   fired: Json[];

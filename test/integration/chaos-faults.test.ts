@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, ROOT, isAlive, waitFor, type Event, teardown } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
 

@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runChaos, type ChaosReport } from '../../src/chaos/run.js';
+import { runChaos, type ChaosReport } from '../../dist/chaos/run.js';
 import { LAUNCHER, waitFor } from '../helpers/instance.js';
 
 /** Pids whose command line names `marker` (read-only scan of /proc). */

@@ -1,7 +1,7 @@
 // The faults against several processes, or one again and again: each injected through the
 // CLI on a real tree under load, and its promised outcome checked.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, isAlive, teardown, waitFor, type Event } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
 

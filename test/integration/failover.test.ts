@@ -1,6 +1,6 @@
 // The supervised pair under the faults of the design: each test runs the real tree.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, isAlive, waitFor, teardown } from '../helpers/instance.js';
 
 let inst: Instance | null = null;

@@ -2,7 +2,7 @@
 // and resynced), the primary, the watchdog and the launcher hold no more descriptors or
 // shared-memory mappings than before.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, isAlive, teardown, waitFor } from '../helpers/instance.js';
 import { grownKinds, sampleProc, type ProcSample } from '../helpers/proc-sample.js';
 

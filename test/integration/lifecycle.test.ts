@@ -1,6 +1,6 @@
 // Start, status and the three ways to stop; the real 3 s default alarm.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, isAlive, waitFor, teardown } from '../helpers/instance.js';
 
 let inst: Instance | null = null;

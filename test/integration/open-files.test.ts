@@ -2,7 +2,7 @@
 // a flood of clients meets the hard limit, not an inherited soft one.
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openFileLimit } from '../../src/runtime/open-files.js';
+import { openFileLimit } from '../../dist/runtime/open-files.js';
 import { Instance, teardown } from '../helpers/instance.js';
 
 let inst: Instance | null = null;

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeFifo } from '../../src/ipc/fifo.js';
-import { ShmRing } from '../../src/ipc/shm-ring.js';
+import { makeFifo } from '../../dist/ipc/fifo.js';
+import { ShmRing } from '../../dist/ipc/shm-ring.js';
 import { ROOT, isAlive, waitFor } from '../helpers/instance.js';
 
 const WRITER = path.join(ROOT, 'test', 'fixtures', 'ring-writer.mjs');

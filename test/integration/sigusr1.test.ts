@@ -2,7 +2,7 @@
 // connects): no osps process may open it, and each keeps serving.
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, isAlive, teardown, waitFor } from '../helpers/instance.js';
 
 let inst: Instance | null = null;

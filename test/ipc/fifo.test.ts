@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FrameError, OspsError } from '../../src/errors.js';
-import { FifoReader, FifoWriter, makeFifo, removeFifo } from '../../src/ipc/fifo.js';
-import { FRAME_MAGIC } from '../../src/ipc/framing.js';
+import { FrameError, OspsError } from '../../dist/errors.js';
+import { FifoReader, FifoWriter, makeFifo, removeFifo } from '../../dist/ipc/fifo.js';
+import { FRAME_MAGIC } from '../../dist/ipc/framing.js';
 
 const MAX = 4096;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '../../src/errors.js';
-import { FRAME_HEADER_BYTES, FRAME_MAGIC, FrameDecoder, encodeFrame, encodeFrames } from '../../src/ipc/framing.js';
+import { FrameError } from '../../dist/errors.js';
+import { FRAME_HEADER_BYTES, FRAME_MAGIC, FrameDecoder, encodeFrame, encodeFrames } from '../../dist/ipc/framing.js';
 
 const MAX = 64 * 1024;
 

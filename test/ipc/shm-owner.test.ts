@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { OspsError } from '../../src/errors.js';
-import { ShmRing } from '../../src/ipc/shm-ring.js';
-import { checkShmOwner } from '../../src/ipc/shm/inspect.js';
+import { OspsError } from '../../dist/errors.js';
+import { ShmRing } from '../../dist/ipc/shm-ring.js';
+import { checkShmOwner } from '../../dist/ipc/shm/inspect.js';
 
 const PREFIX = `osps-test-${process.pid}-owner-`;
 /** An unprivileged uid that is not ours (nobody). */

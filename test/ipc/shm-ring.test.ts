@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { OspsError, RingCorruptError } from '../../src/errors.js';
-import { crc32, crc32Range } from '../../src/ipc/crc32.js';
-import { DATA_OFFSET, Ent, Hdr, SHM_MAGIC, entryBytes } from '../../src/ipc/shm-layout.js';
-import { HeartbeatSlot, RingReader, RingWriter, ShmRing } from '../../src/ipc/shm-ring.js';
-import { mulberry32 } from '../../src/chaos/prng.js';
+import { OspsError, RingCorruptError } from '../../dist/errors.js';
+import { crc32, crc32Range } from '../../dist/ipc/crc32.js';
+import { DATA_OFFSET, Ent, Hdr, SHM_MAGIC, entryBytes } from '../../dist/ipc/shm-layout.js';
+import { HeartbeatSlot, RingReader, RingWriter, ShmRing } from '../../dist/ipc/shm-ring.js';
+import { mulberry32 } from '../../dist/chaos/prng.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PREFIX = `osps-test-${process.pid}-ring-`;

@@ -2,8 +2,8 @@
 // logged; damage with valid records after it refuses to start and changes nothing.
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
-import { journalFile } from '../../src/runtime/paths.js';
+import { Client } from '../../dist/client/client.js';
+import { journalFile } from '../../dist/runtime/paths.js';
 import { Instance, teardown } from '../helpers/instance.js';
 
 let inst: Instance | null = null;
@@ -64,7 +64,9 @@ describe('a damaged journal at start', () => {
     const rep = await inst!.cli(['repair', ...inst!.instanceArgs, '--data-dir', inst!.dataDir]);
     expect(rep.exitCode).toBe(1);
     expect(rep.stderr).toMatch(/is running.*osps stop/);
-    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    // The running primary may append (a digest check, a timer) meanwhile; nothing was cut or rewritten.
+    const after = fs.readFileSync(file);
+    expect(after.subarray(0, before.length).equals(before)).toBe(true);
   }, 60_000);
 
   it('a torn tail: start serves every complete record and logs the cut', async () => {

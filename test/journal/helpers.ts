@@ -1,10 +1,10 @@
 // Drives a host and its journal the way the primary's commit pipeline does.
-import { requestDigest } from '../../src/host/digest.js';
-import { ServiceHost } from '../../src/host/host.js';
-import type { Journal } from '../../src/journal/journal.js';
-import { encodeEntry } from '../../src/protocol/replication.js';
-import type { Json, Reply } from '../../src/protocol/wire.js';
-import { kvService, type KvState } from '../../src/services/kv/service.js';
+import { requestDigest } from '../../dist/host/digest.js';
+import { ServiceHost } from '../../dist/host/host.js';
+import type { Journal } from '../../dist/journal/journal.js';
+import { encodeEntry } from '../../dist/protocol/replication.js';
+import type { Json, Reply } from '../../dist/protocol/wire.js';
+import { kvService, type KvState } from '../../dist/services/kv/service.js';
 
 export const DEDUP = 500;
 

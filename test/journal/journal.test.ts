@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../src/journal/journal.js';
-import { replayJournal } from '../../src/journal/replay.js';
-import { mulberry32 as makePrng } from '../../src/chaos/prng.js';
+import { Journal } from '../../dist/journal/journal.js';
+import { replayJournal } from '../../dist/journal/replay.js';
+import { mulberry32 as makePrng } from '../../dist/chaos/prng.js';
 import { command, kvHost, seeded, state, turn, writeBatch } from './helpers.js';
 
 let dir: string;

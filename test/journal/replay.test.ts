@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { crc32 } from '../../src/ipc/crc32.js';
-import { JournalCorruptError } from '../../src/journal/errors.js';
-import { Journal } from '../../src/journal/journal.js';
-import { replayJournal } from '../../src/journal/replay.js';
+import { crc32 } from '../../dist/ipc/crc32.js';
+import { JournalCorruptError } from '../../dist/journal/errors.js';
+import { Journal } from '../../dist/journal/journal.js';
+import { replayJournal } from '../../dist/journal/replay.js';
 import { command, kvHost, seeded, state } from './helpers.js';
 
 let dir: string;

@@ -3,7 +3,7 @@
 // systemd restarts takes over the live watchdog instead of disturbing the servers.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { fakeSystemd } from '../systemd/fake-systemd.js';
 import { freePort, Instance, isAlive, teardown, waitFor } from '../helpers/instance.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startObserver, type Observer } from '../../src/observe/index.js';
+import { startObserver, type Observer } from '../../dist/observe/index.js';
 import { FakeSource, playFailover } from './fake-source.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -3,9 +3,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startObserver, type Observer } from '../../src/observe/index.js';
-import { MAX_CONNECTIONS } from '../../src/observe/http-server.js';
-import { checkHost, isLoopback } from '../../src/observe/listen.js';
+import { startObserver, type Observer } from '../../dist/observe/index.js';
+import { MAX_CONNECTIONS } from '../../dist/observe/http-server.js';
+import { checkHost, isLoopback } from '../../dist/observe/listen.js';
 import { waitFor } from '../helpers/instance.js';
 import { FakeSource, playFailover } from './fake-source.js';
 

@@ -1,8 +1,8 @@
 // A watchdog stand-in for the endpoint's tests: a status the test edits, and a helper
 // that plays a failover (events into the sink, a new primary into the status).
-import type { InstanceStatus, ProcessStatus } from '../../src/protocol/admin.js';
-import type { EventName, WatchdogEvent } from '../../src/protocol/events.js';
-import type { ObserverSink, ObserverSource } from '../../src/observe/index.js';
+import type { InstanceStatus, ProcessStatus } from '../../dist/protocol/admin.js';
+import type { EventName, WatchdogEvent } from '../../dist/protocol/events.js';
+import type { ObserverSink, ObserverSource } from '../../dist/observe/index.js';
 
 export function proc(role: ProcessStatus['role'], pid: number, over: Partial<ProcessStatus> = {}): ProcessStatus {
   return { role, pid, state: 'running', uptimeMs: 1000, cpu: 1.5, rss: 40 << 20, lastPingRttMs: 2, lastPongAgoMs: 100, restarts: 0, ...over };

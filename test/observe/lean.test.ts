@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { cruise } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
-import { parseMetricsAddress } from '../../src/observe/address.js';
+import { parseMetricsAddress } from '../../dist/observe/address.js';
 import { ROOT } from '../helpers/instance.js';
 
 /** Every module `entry` loads before running, following static imports only. */

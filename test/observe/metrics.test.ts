@@ -1,6 +1,6 @@
 // Scrapes the endpoint over HTTP, as Prometheus would, and reads the exposition format.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startObserver, type Observer } from '../../src/observe/index.js';
+import { startObserver, type Observer } from '../../dist/observe/index.js';
 import { parseExposition, value, type Scrape } from './exposition.js';
 import { ev, FakeSource, playFailover } from './fake-source.js';
 

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ClientEndpoint } from '../../src/primary/endpoint.js';
-import type { Reply } from '../../src/protocol/wire.js';
+import { ClientEndpoint } from '../../dist/primary/endpoint.js';
+import type { Reply } from '../../dist/protocol/wire.js';
 
 let dir: string;
 const unhandled: unknown[] = [];

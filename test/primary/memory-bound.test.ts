@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../../src/protocol/limits.js';
+import { Client } from '../../dist/client/client.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../dist/protocol/limits.js';
 import { Instance, teardown } from '../helpers/instance.js';
 
 let inst: Instance | null = null;

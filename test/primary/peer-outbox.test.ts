@@ -2,7 +2,7 @@
 // budget here (the rest is dropped) and never delays a peer that reads.
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
-import { PeerOutbox } from '../../src/primary/peer-outbox.js';
+import { PeerOutbox } from '../../dist/primary/peer-outbox.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,13 +1,13 @@
 // A snapshot crosses the ring in chunks that each fit, whatever the state, ids and replies
 // hold, and the standby's receiver rebuilds the same host from them.
 import { describe, expect, it } from 'vitest';
-import { requestDigest } from '../../src/host/digest.js';
-import { ServiceHost } from '../../src/host/host.js';
-import { openSnapshot } from '../../src/host/snapshot.js';
-import { SnapshotFeed } from '../../src/primary/snapshot-feed.js';
-import { decodeRingPayload, snapshotChunkRoom } from '../../src/protocol/replication.js';
-import { SnapshotReceiver } from '../../src/secondary/snapshot-receiver.js';
-import { kvService, type KvState } from '../../src/services/kv/service.js';
+import { requestDigest } from '../../dist/host/digest.js';
+import { ServiceHost } from '../../dist/host/host.js';
+import { openSnapshot } from '../../dist/host/snapshot.js';
+import { SnapshotFeed } from '../../dist/primary/snapshot-feed.js';
+import { decodeRingPayload, snapshotChunkRoom } from '../../dist/protocol/replication.js';
+import { SnapshotReceiver } from '../../dist/secondary/snapshot-receiver.js';
+import { kvService, type KvState } from '../../dist/services/kv/service.js';
 
 function run(h: ServiceHost<KvState>, id: string, op: string, args: { [k: string]: string | number }) {
   return h.apply({ id, op, args, digest: requestDigest(op, JSON.stringify(args)), seq: h.seq + 1, at: 1 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RespServer } from '../../src/resp/server.js';
+import { RespServer } from '../../dist/resp/server.js';
 import { FakeBackend } from './fake-backend.js';
 
 const REDIS_CLI = '/usr/bin/redis-cli';

@@ -1,7 +1,7 @@
 // The RESP command table over an in-memory backend: Redis's replies and error wording.
 import { describe, expect, it } from 'vitest';
-import { CommandTable } from '../../src/resp/commands.js';
-import type { Session } from '../../src/resp/spec.js';
+import { CommandTable } from '../../dist/resp/commands.js';
+import type { Session } from '../../dist/resp/spec.js';
 import { FakeBackend } from './fake-backend.js';
 
 function setup(backend = new FakeBackend()) {

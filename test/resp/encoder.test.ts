@@ -1,7 +1,7 @@
 // RESP2 reply encoding.
 import { describe, expect, it } from 'vitest';
-import * as enc from '../../src/resp/encoder.js';
-import { hostError } from '../../src/resp/errors.js';
+import * as enc from '../../dist/resp/encoder.js';
+import { hostError } from '../../dist/resp/errors.js';
 
 const s = (b: Buffer): string => b.toString('utf8');
 

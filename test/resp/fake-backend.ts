@@ -1,8 +1,8 @@
 // An in-memory RespBackend for the front door's tests: the key-value ops with PROTOCOL.md's
 // replies, optional extra service ops, answers delayed so they complete out of order.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Json } from '../../src/protocol/wire.js';
-import type { RespBackend, RespInfo, RespOps, RespReply, RespRequest } from '../../src/resp/backend.js';
+import type { Json } from '../../dist/protocol/wire.js';
+import type { RespBackend, RespInfo, RespOps, RespReply, RespRequest } from '../../dist/resp/backend.js';
 
 type Handler = (args: Json, state: Map<string, string>) => Json;
 

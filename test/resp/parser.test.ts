@@ -1,7 +1,7 @@
 // The RESP request parser: every byte boundary, pipelining, inline commands, every bound.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_FRAME_BYTES } from '../../src/protocol/limits.js';
-import { RespParser } from '../../src/resp/parser.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../dist/protocol/limits.js';
+import { RespParser } from '../../dist/resp/parser.js';
 
 function req(...args: (string | Buffer)[]): Buffer {
   const parts = [Buffer.from(`*${args.length}\r\n`)];

@@ -1,8 +1,8 @@
 // The RESP server over a real socket: raw bytes, pipelining with answers completing out of
 // order, protocol errors, QUIT, and the bounds (connections, requests in flight, output).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CloseReason } from '../../src/resp/connection.js';
-import { RespServer, type RespServerOptions } from '../../src/resp/server.js';
+import type { CloseReason } from '../../dist/resp/connection.js';
+import { RespServer, type RespServerOptions } from '../../dist/resp/server.js';
 import { FakeBackend } from './fake-backend.js';
 import { RawClient, until } from './raw-client.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureDataDir } from '../../src/runtime/data-dir.js';
+import { ensureDataDir } from '../../dist/runtime/data-dir.js';
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;

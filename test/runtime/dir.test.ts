@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertSafeDir, ensureRuntimeDir } from '../../src/runtime/dir.js';
-import { MAX_UNIX_SOCKET_PATH, checkEndpoint, runtimePaths } from '../../src/runtime/paths.js';
+import { assertSafeDir, ensureRuntimeDir } from '../../dist/runtime/dir.js';
+import { MAX_UNIX_SOCKET_PATH, checkEndpoint, runtimePaths } from '../../dist/runtime/paths.js';
 
 let tmp: string;
 beforeEach(() => {

@@ -4,8 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkEndpointUsable, parseEndpoint } from '../../src/runtime/endpoint.js';
-import { freePort } from '../../src/net/free-port.js';
+import { checkEndpointUsable, parseEndpoint } from '../../dist/runtime/endpoint.js';
+import { freePort } from '../../dist/net/free-port.js';
 
 let tmp: string;
 const servers: net.Server[] = [];

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { openFileLimit } from '../../src/runtime/open-files.js';
+import { openFileLimit } from '../../dist/runtime/open-files.js';
 
 describe('openFileLimit', () => {
   it('reads the soft and hard limits, as prlimit reports them', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRespAddress } from '../../src/runtime/resp-address.js';
+import { parseRespAddress } from '../../dist/runtime/resp-address.js';
 
 describe('--resp HOST:PORT', () => {
   it('accepts an IPv4 address, a host name and a bracketed IPv6 address', () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openNoFollow, readFileNoFollow } from '../../src/runtime/safe-open.js';
+import { openNoFollow, readFileNoFollow } from '../../dist/runtime/safe-open.js';
 
 let tmp: string;
 let victim: string;

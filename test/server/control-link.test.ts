@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeControl, type WatchdogToServer } from '../../src/protocol/control.js';
-import { ControlLink } from '../../src/server/control-link.js';
+import { encodeControl, type WatchdogToServer } from '../../dist/protocol/control.js';
+import { ControlLink } from '../../dist/server/control-link.js';
 import { waitFor } from '../helpers/instance.js';
 
 let dir: string;

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SystemdLink, statusLine, type TreeView } from '../../src/systemd/link.js';
-import { createNotifier } from '../../src/systemd/notify.js';
+import { SystemdLink, statusLine, type TreeView } from '../../dist/systemd/link.js';
+import { createNotifier } from '../../dist/systemd/notify.js';
 import { fakeSystemd } from './fake-systemd.js';
 
 const cleanups: (() => void)[] = [];

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeSystemd } from './fake-systemd.js';
-import { keepAliveMs, parseNotifySocket, withoutNotifyEnv } from '../../src/systemd/notify.js';
+import { keepAliveMs, parseNotifySocket, withoutNotifyEnv } from '../../dist/systemd/notify.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'notify-child.mjs');
 const DEADLINE_MS = 5000;

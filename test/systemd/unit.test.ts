@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installInstructions } from '../../src/cli/systemd-unit-command.js';
-import { quoteArg, renderUnit } from '../../src/systemd/unit.js';
+import { installInstructions } from '../../dist/cli/systemd-unit-command.js';
+import { quoteArg, renderUnit } from '../../dist/systemd/unit.js';
 
 type Unit = Map<string, Map<string, string[]>>;
 

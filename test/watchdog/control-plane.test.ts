@@ -1,7 +1,7 @@
 // A flapping control plane, or a flapping standby, never takes a healthy primary down;
 // SIGHUP stops the tree gracefully. Each on the real tree.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { Client } from '../../dist/client/client.js';
 import { Instance, isAlive, waitFor } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
 import { childrenOf } from './children-of.js';

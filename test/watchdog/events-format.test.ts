@@ -2,8 +2,8 @@
 // and the same event either way.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { EventLog, formatEvent } from '../../src/watchdog/events.js';
-import { parseEvent } from '../../src/protocol/events.js';
+import { EventLog, formatEvent } from '../../dist/watchdog/events.js';
+import { parseEvent } from '../../dist/protocol/events.js';
 
 function sink(): { out: Writable; lines: () => string[] } {
   let text = '';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runtimePaths } from '../../src/runtime/paths.js';
-import { scanInstance } from '../../src/watchdog/instance-scan.js';
+import { runtimePaths } from '../../dist/runtime/paths.js';
+import { scanInstance } from '../../dist/watchdog/instance-scan.js';
 import { waitFor } from '../helpers/instance.js';
 
 const procs: ResultPromise[] = [];

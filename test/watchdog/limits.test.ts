@@ -1,7 +1,7 @@
 // The watchdog's and launcher's timing constants are tunables of Config, with their defaults.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, resolveConfig } from '../../src/config.js';
-import { limitsOf } from '../../src/watchdog/watchdog.js';
+import { DEFAULTS, resolveConfig } from '../../dist/config.js';
+import { limitsOf } from '../../dist/watchdog/watchdog.js';
 
 describe('timing constants in Config', () => {
   it('have their defaults and reach the supervision limits', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RestartPolicy } from '../../src/watchdog/restart-policy.js';
+import { RestartPolicy } from '../../dist/watchdog/restart-policy.js';
 
 describe('restart intensity', () => {
   it('allows N restarts within the window and refuses the N+1th', () => {

@@ -1,12 +1,12 @@
 // The supervision state machine on its own: inputs in, actions out, an injected clock,
 // no process, socket or file.
 import { describe, expect, it } from 'vitest';
-import type { Role, ServerToWatchdog } from '../../src/protocol/control.js';
-import { EXIT_DATA_REFUSED } from '../../src/protocol/exit-codes.js';
-import { childSpecs } from '../../src/watchdog/child-spec.js';
-import { initialState, type Action, type Input, type Limits, type SupervisorState } from '../../src/watchdog/machine.js';
-import { toRecord } from '../../src/watchdog/projections.js';
-import { transition } from '../../src/watchdog/transition.js';
+import type { Role, ServerToWatchdog } from '../../dist/protocol/control.js';
+import { EXIT_DATA_REFUSED } from '../../dist/protocol/exit-codes.js';
+import { childSpecs } from '../../dist/watchdog/child-spec.js';
+import { initialState, type Action, type Input, type Limits, type SupervisorState } from '../../dist/watchdog/machine.js';
+import { toRecord } from '../../dist/watchdog/projections.js';
+import { transition } from '../../dist/watchdog/transition.js';
 
 const LIMITS: Limits = {
   pingIntervalMs: 100,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceHost } from '../../../src/host/host.js';
-import { openSnapshot, SnapshotRestorer } from '../../../src/host/snapshot.js';
-import { requestDigest } from '../../../src/host/digest.js';
-import type { Json } from '../../../src/protocol/wire.js';
-import { kvService, type KvState } from '../../../src/services/kv/service.js';
+import { ServiceHost } from '../../../dist/host/host.js';
+import { openSnapshot, SnapshotRestorer } from '../../../dist/host/snapshot.js';
+import { requestDigest } from '../../../dist/host/digest.js';
+import type { Json } from '../../../dist/protocol/wire.js';
+import { kvService, type KvState } from '../../../dist/services/kv/service.js';
 
 const host = (dedup = 100) => new ServiceHost(kvService, { dedupWindow: dedup });
 
