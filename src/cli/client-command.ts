@@ -60,6 +60,7 @@ export function registerClientCommands(program: Command): void {
     .option('--key-space <n>', 'distinct keys', intArg(1, 100_000_000), 1000)
     .option('--timeout <ms>', 'per-request deadline across retries', intArg(1, 86_400_000), CLIENT_DEFAULTS.deadlineMs)
     .option('-e, --endpoint <url>', 'client endpoint (default: the one the named instance serves on)')
+    .option('--curve-server-key <key|file>', 'the server\'s CURVE public key (Z85) or its file (server.pub), for an instance started with --curve-secret')
     .option('--json', 'print the report as JSON');
   instanceOptions(bench);
   example(bench, 'osps bench --name web --clients 64 --duration 10', 'osps bench --op mixed --pipeline 8 --json');
@@ -149,6 +150,7 @@ function buildRequest(opArg: string, args: string[], id: string | undefined): Id
 }
 
 interface BenchOpts extends EndpointOpts {
+  curveServerKey?: string;
   clients: number;
   duration: number;
   op: string;
@@ -165,9 +167,17 @@ async function benchAction(o: BenchOpts): Promise<void> {
     return;
   }
   let report: LoadReport;
+  let curveServerKey: string | undefined;
+  try {
+    curveServerKey = o.curveServerKey === undefined ? undefined : readCurveServerKey(o.curveServerKey);
+  } catch (err) {
+    if (!(err instanceof OspsError)) throw err;
+    process.exitCode = fail(err.message, USAGE);
+    return;
+  }
   try {
     report = await runLoad({
-      endpoint: resolveEndpoint(o), clients: o.clients, durationMs: o.duration * 1000,
+      endpoint: resolveEndpoint(o), curveServerKey, clients: o.clients, durationMs: o.duration * 1000,
       op: o.op as LoadOp, valueBytes: o.valueBytes, pipeline: o.pipeline, keySpace: o.keySpace,
       deadlineMs: o.timeout, requestTimeoutMs: Math.min(CLIENT_DEFAULTS.requestTimeoutMs, o.timeout),
     });

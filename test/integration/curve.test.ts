@@ -93,6 +93,9 @@ describe('a CURVE endpoint', () => {
     const viaCli = await i.cli(['client', 'get', 'greeting', '--endpoint', i.endpoint, '--curve-server-key', k.pub]);
     expect(viaCli.stdout.trim()).toBe('hello');
     expect(viaCli.exitCode).toBe(0);
+    const bench = await i.cli(['bench', '--endpoint', i.endpoint, '--curve-server-key', k.pub, '--clients', '2', '--duration', '0.5', '--json']);
+    expect(bench.exitCode).toBe(0);
+    expect((JSON.parse(bench.stdout) as { ops: number }).ops).toBeGreaterThan(0);
 
     // The standby loaded the key at its start: once promoted it serves CURVE on the same port.
     const oldPrimary = i.currentPid('primary');
