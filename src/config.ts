@@ -64,6 +64,10 @@ export interface Config {
   logFiles: number;
   /** `HOST:PORT` of the Prometheus metrics and dashboard endpoint (loopback); off when unset. */
   metrics?: string;
+  /** Absolute path of the ROUTER's CURVE secret key (Z85); the client endpoint is then a CURVE server. */
+  curveSecretFile?: string;
+  /** Serve a non-loopback tcp endpoint without CURVE: anyone who reaches the port may read and write. */
+  insecureEndpoint: boolean;
   /** Arms the failure-injection hooks (ballast on SIGUSR2, watchdog die-at step, chaos data faults); off in production. */
   faultInjection: boolean;
 }
@@ -97,6 +101,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   watchdogBackoffMaxMs: 5000,
   logFileBytes: 10 * 1024 * 1024,
   logFiles: 10,
+  insecureEndpoint: false,
   faultInjection: false,
 });
 

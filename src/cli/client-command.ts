@@ -6,6 +6,7 @@ import { runLoad, type LoadOp, type LoadReport } from '../client/load.js';
 import type { ClientRequest } from '../client/requests.js';
 import { OspsError } from '../errors.js';
 import { OPS, type Json, type Op } from '../protocol/wire.js';
+import { readCurveServerKey } from './curve-keys-command.js';
 import { example } from './help.js';
 import { instanceEndpoint } from './instance-endpoint.js';
 import { instanceOptions, intArg, pathsFrom, type InstanceOpts } from './options.js';
@@ -42,6 +43,7 @@ export function registerClientCommands(program: Command): void {
     .option('-e, --endpoint <url>', 'client endpoint (default: the one the named instance serves on)')
     .option('--timeout <ms>', 'overall deadline across retries', intArg(1, 86_400_000), CLIENT_DEFAULTS.deadlineMs)
     .option('--id <id>', 'request id (reuse one to retry a write without applying it twice)')
+    .option('--curve-server-key <key|file>', 'the server\'s CURVE public key (Z85) or its file (server.pub), for an instance started with --curve-secret')
     .option('--json', 'print the whole reply object as JSON');
   instanceOptions(client);
   example(client, 'osps client set greeting hello --name web', 'osps client incr visits 5', 'osps client call transfer \'{"from":"a","to":"b","amount":5}\'', 'osps client get greeting --endpoint tcp://127.0.0.1:7400 --json');
@@ -58,6 +60,7 @@ export function registerClientCommands(program: Command): void {
     .option('--key-space <n>', 'distinct keys', intArg(1, 100_000_000), 1000)
     .option('--timeout <ms>', 'per-request deadline across retries', intArg(1, 86_400_000), CLIENT_DEFAULTS.deadlineMs)
     .option('-e, --endpoint <url>', 'client endpoint (default: the one the named instance serves on)')
+    .option('--curve-server-key <key|file>', 'the server\'s CURVE public key (Z85) or its file (server.pub), for an instance started with --curve-secret')
     .option('--json', 'print the report as JSON');
   instanceOptions(bench);
   example(bench, 'osps bench --name web --clients 64 --duration 10', 'osps bench --op mixed --pipeline 8 --json');
@@ -66,6 +69,7 @@ export function registerClientCommands(program: Command): void {
 
 interface ClientOpts extends EndpointOpts {
   timeout: number;
+  curveServerKey?: string;
   id?: string;
   json?: boolean;
 }
@@ -77,15 +81,17 @@ async function clientAction(opArg: string, args: string[], o: ClientOpts): Promi
     return;
   }
   let endpoint: string;
+  let curveServerKey: string | undefined;
   try {
     endpoint = resolveEndpoint(o);
+    curveServerKey = o.curveServerKey === undefined ? undefined : readCurveServerKey(o.curveServerKey);
   } catch (err) {
     if (!(err instanceof OspsError)) throw err;
     if (o.json) process.stdout.write(`${JSON.stringify({ id: parsed.id, ok: false, error: { code: err.code, message: err.message } })}\n`);
-    process.exitCode = fail(err.message);
+    process.exitCode = fail(err.message, err.code === 'USAGE' ? USAGE : 1);
     return;
   }
-  const c = new Client({ endpoint, deadlineMs: o.timeout, requestTimeoutMs: Math.min(CLIENT_DEFAULTS.requestTimeoutMs, o.timeout) });
+  const c = new Client({ endpoint, curveServerKey, deadlineMs: o.timeout, requestTimeoutMs: Math.min(CLIENT_DEFAULTS.requestTimeoutMs, o.timeout) });
   try {
     const reply = await c.request(parsed);
     if (o.json) process.stdout.write(`${JSON.stringify(reply)}\n`);
@@ -144,6 +150,7 @@ function buildRequest(opArg: string, args: string[], id: string | undefined): Id
 }
 
 interface BenchOpts extends EndpointOpts {
+  curveServerKey?: string;
   clients: number;
   duration: number;
   op: string;
@@ -160,9 +167,17 @@ async function benchAction(o: BenchOpts): Promise<void> {
     return;
   }
   let report: LoadReport;
+  let curveServerKey: string | undefined;
+  try {
+    curveServerKey = o.curveServerKey === undefined ? undefined : readCurveServerKey(o.curveServerKey);
+  } catch (err) {
+    if (!(err instanceof OspsError)) throw err;
+    process.exitCode = fail(err.message, USAGE);
+    return;
+  }
   try {
     report = await runLoad({
-      endpoint: resolveEndpoint(o), clients: o.clients, durationMs: o.duration * 1000,
+      endpoint: resolveEndpoint(o), curveServerKey, clients: o.clients, durationMs: o.duration * 1000,
       op: o.op as LoadOp, valueBytes: o.valueBytes, pipeline: o.pipeline, keySpace: o.keySpace,
       deadlineMs: o.timeout, requestTimeoutMs: Math.min(CLIENT_DEFAULTS.requestTimeoutMs, o.timeout),
     });

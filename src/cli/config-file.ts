@@ -12,7 +12,7 @@ export interface ConfigFile {
   instances: InstanceFields[];
 }
 
-const PATH_FIELDS = ['dataDir', 'runtimeDir', 'service'] as const;
+const PATH_FIELDS = ['dataDir', 'runtimeDir', 'service', 'curveSecretFile'] as const;
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
   let out = '';

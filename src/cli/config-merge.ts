@@ -12,6 +12,8 @@ const FLAG_OF: Partial<Record<keyof InstanceFields, keyof ConfigOpts>> = {
   runtimeDir: 'runtimeDir',
   service: 'service',
   metrics: 'metrics',
+  curveSecretFile: 'curveSecret',
+  insecureEndpoint: 'insecureEndpoint',
   events: 'events',
   pingIntervalMs: 'pingInterval',
   alarmMs: 'alarm',

@@ -14,6 +14,9 @@ export const INSTANCE_FIELDS = {
   /** The service module the servers host (a path, relative to the file). */
   service: v.pipe(v.string(), v.minLength(1)),
   dataDir: v.pipe(v.string(), v.minLength(1)),
+  /** The ROUTER's CURVE secret key file (a path, relative to the file). */
+  curveSecretFile: v.pipe(v.string(), v.minLength(1)),
+  insecureEndpoint: v.boolean(),
   runtimeDir: v.pipe(v.string(), v.minLength(1)),
   metrics: v.pipe(v.string(), v.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT on loopback, e.g. 127.0.0.1:9464')),
   events: v.picklist(['text', 'json']),

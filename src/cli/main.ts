@@ -5,6 +5,7 @@ import { registerClientCommands } from './client-command.js';
 import { registerChaos } from './chaos-command.js';
 import { registerCleanup } from './cleanup-command.js';
 import { registerConfig } from './config-command.js';
+import { registerCurveKeys } from './curve-keys-command.js';
 import { registerLogs } from './logs-command.js';
 import { registerRepair } from './repair-command.js';
 import { registerStart } from './start-command.js';
@@ -16,7 +17,7 @@ import { example } from './help.js';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 // Errors that mean "you asked for something invalid" rather than "it failed".
-const USAGE_CODES = new Set(['USAGE', 'BAD_NAME', 'BAD_ENDPOINT', 'PATH_TOO_LONG', 'ENDPOINT_IN_USE', 'RUNTIME_DIR_UNSAFE', 'DATA_DIR_UNSAFE', 'DATA_FILE_UNSAFE', 'SHM_FOREIGN', 'METRICS_IN_USE', 'SERVICE_INVALID']);
+const USAGE_CODES = new Set(['USAGE', 'BAD_NAME', 'BAD_ENDPOINT', 'PATH_TOO_LONG', 'ENDPOINT_IN_USE', 'RUNTIME_DIR_UNSAFE', 'DATA_DIR_UNSAFE', 'DATA_FILE_UNSAFE', 'SHM_FOREIGN', 'METRICS_IN_USE', 'SERVICE_INVALID', 'ENDPOINT_EXPOSED', 'CURVE_KEY_UNSAFE']);
 // Everything else (NOT_RUNNING, NO_TARGET, ALREADY_RUNNING…) is "the operation failed": exit 1.
 
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerLogs(program);
   registerSystemdUnit(program);
+  registerCurveKeys(program);
   example(program, 'osps start --name web --detach', 'osps client set greeting hello --name web', 'osps status --name web', 'osps stop --name web');
   // Every level, so a usage error anywhere becomes exit 2 rather than commander's exit 1.
   const override = (c: Command): void => {

@@ -61,6 +61,8 @@ export function configOptions(cmd: Command): Command {
     .option('--sample-interval <ms>', 'CPU/RSS sampling period', ms, DEFAULTS.sampleIntervalMs)
     .option('--service <path>', 'the service module the servers host (default: the built-in key-value store)')
     .option('--metrics <host:port>', 'serve Prometheus metrics and the dashboard here (loopback, e.g. 127.0.0.1:9464; off by default)')
+    .option('--curve-secret <file>', 'CURVE secret key file (osps curve-keys): clients must know the server key to connect')
+    .option('--insecure-endpoint', 'serve a non-loopback tcp endpoint without CURVE: anyone who reaches the port can read and write', false)
     .option('--fault-injection', 'arm the failure-injection hooks osps chaos uses (never in production)', false)
     .addOption(new Option('--events <format>', 'event lines on stdout: text for people, json (one object a line) for programs').choices(['text', 'json']).default(DEFAULTS.eventFormat));
 }
@@ -84,6 +86,8 @@ export interface ConfigOpts extends InstanceOpts {
   metrics?: string;
   service?: string;
   faultInjection?: boolean;
+  curveSecret?: string;
+  insecureEndpoint?: boolean;
 }
 
 export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
@@ -115,6 +119,8 @@ export function configFrom(o: ConfigOpts): Config & { dataDir: string } {
     metrics: o.metrics,
     service,
     faultInjection: !!o.faultInjection,
+    curveSecretFile: o.curveSecret === undefined ? undefined : path.resolve(o.curveSecret),
+    insecureEndpoint: !!o.insecureEndpoint,
   };
   return { ...resolveConfig(cfg), dataDir: path.resolve(o.dataDir ?? defaultDataDir(o.name)) };
 }

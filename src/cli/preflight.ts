@@ -1,6 +1,7 @@
 import { OspsError } from '../errors.js';
 import { checkShmOwner } from '../ipc/shm/inspect.js';
 import { ensureDataDir } from '../runtime/data-dir.js';
+import { checkEndpointExposure, loadCurveSecret } from '../runtime/curve-key.js';
 import { checkEndpointUsable } from '../runtime/endpoint.js';
 import { readLock } from '../runtime/lock.js';
 import { checkRespUsable } from '../runtime/resp-address.js';
@@ -12,9 +13,15 @@ import { checkMetricsBindable } from './metrics-preflight.js';
  * What `osps start` proves before it spawns anything, so that each refusal is one line
  * (exit 2) instead of a tree that fails at bind or opens a planted file: the client
  * endpoint can be bound, no one else holds the instance's shm name, and the data dir is
- * ours and private. Creates the data dir.
+ * ours and private, and an endpoint other hosts can reach has a CURVE key of ours (or the
+ * operator accepted the risk). Creates the data dir.
  */
-export async function preflightStart(cfg: { endpoint: string; resp?: string; dataDir: string; metrics?: string }, paths: RuntimePaths): Promise<void> {
+export async function preflightStart(
+  cfg: { endpoint: string; resp?: string; dataDir: string; metrics?: string; curveSecretFile?: string; insecureEndpoint?: boolean },
+  paths: RuntimePaths,
+): Promise<void> {
+  checkEndpointExposure(cfg.endpoint, cfg.curveSecretFile, cfg.insecureEndpoint === true);
+  if (cfg.curveSecretFile !== undefined) loadCurveSecret(cfg.curveSecretFile);
   // A live watchdog whose launcher died holds the endpoint, RESP and metrics ports: ours to take over.
   const orphan = liveRecordedWatchdog(paths) !== null;
   try {

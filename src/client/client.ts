@@ -18,6 +18,8 @@ export interface ClientOptions {
   maxFrameBytes?: number;
   /** Pause before resending a request answered UNAVAILABLE, so a struggling primary is not hammered. */
   unavailableRetryMs?: number;
+  /** The server's CURVE public key (Z85, `server.pub` of `osps curve-keys`): connect with CURVE, under a key pair of our own made for this client. */
+  curveServerKey?: string;
 }
 
 export const CLIENT_DEFAULTS = Object.freeze({
@@ -44,6 +46,12 @@ interface Pending {
   lastUnavailable: ErrReply | undefined;
   /** Stops listening to the caller's AbortSignal. */
   unlisten: (() => void) | undefined;
+}
+
+/** A fresh client key pair per socket: the server authenticates itself, not us (any key is let in). */
+function curveClient(serverKey: string): { curveServerKey: string; curvePublicKey: string; curveSecretKey: string } {
+  const { publicKey, secretKey } = zmq.curveKeyPair();
+  return { curveServerKey: serverKey, curvePublicKey: publicKey, curveSecretKey: secretKey };
 }
 
 /**
@@ -79,6 +87,7 @@ export class Client {
       // (one copy per request) instead of piling stale retries into a pipe to a dead peer.
       immediate: true,
       sendHighWaterMark: 10_000,
+      ...(opts.curveServerKey === undefined ? {} : curveClient(opts.curveServerKey)),
     });
     this.socket.connect(this.endpoint);
     this.receiving = this.receiveLoop();

@@ -19,6 +19,8 @@ export interface LoadOptions {
   /** Per-request retry budget, passed to each Client. */
   requestTimeoutMs?: number;
   deadlineMs?: number;
+  /** The server's CURVE public key, for an endpoint that is a CURVE server. */
+  curveServerKey?: string;
 }
 
 export interface LoadReport {
@@ -47,6 +49,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const next = requestMaker(op, opts.keySpace ?? 1000, opts.valueBytes ?? 16);
   const clients = Array.from({ length: opts.clients }, () => new Client({
     endpoint: opts.endpoint,
+    ...(opts.curveServerKey !== undefined && { curveServerKey: opts.curveServerKey }),
     ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
     ...(opts.deadlineMs !== undefined && { deadlineMs: opts.deadlineMs }),
   }));

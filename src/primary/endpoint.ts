@@ -63,6 +63,8 @@ export class ClientEndpoint {
     private readonly canReply: () => boolean,
     /** The socket failed while open: this primary can no longer serve. */
     private readonly onFailure: (err: Error) => void,
+    /** Z85 secret key: the socket is a CURVE server, and a peer that does not know its public key never gets through the handshake. */
+    curveSecretKey?: string,
   ) {
     // `mandatory` with no send timeout: a full peer is an EAGAIN for the outbox, never a wait.
     this.socket = new zmq.Router({
@@ -72,6 +74,7 @@ export class ClientEndpoint {
       receiveHighWaterMark: RECEIVE_HWM,
       mandatory: true,
       sendTimeout: 0,
+      ...(curveSecretKey === undefined ? {} : { curveServer: true, curveSecretKey }),
     });
     this.out = new PeerOutbox(this.socket, { peerBytes: OUTBOX_PEER_BYTES, retryMs: 10 }, (peer, held) =>
       logLine('primary', 'client-not-reading', { peer: peer.toString('hex'), heldBytes: held, note: 'replies dropped until it reads' }),

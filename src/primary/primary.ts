@@ -18,6 +18,8 @@ import { RespDoor } from './resp-door.js';
 
 export interface PrimaryDeps {
   cfg: Config;
+  /** The client endpoint's CURVE secret key (Z85); absent: no authentication. */
+  curveSecretKey?: string;
   paths: RuntimePaths;
   ring: ShmRing;
   host: ServiceHost<unknown>;
@@ -63,7 +65,7 @@ export class Primary {
     this.timers = new TimerDriver(d.host, (id) => this.pipeline.submit(timerCommand(id), 'null'));
     this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary(), (err) =>
       d.onFailed(`client endpoint failed: ${err.message}`),
-    );
+    d.curveSecretKey);
   }
 
   get standby(): Standby {

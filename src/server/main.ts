@@ -5,6 +5,7 @@ import { logLine } from '../log.js';
 import type { Role } from '../protocol/control.js';
 import { EXIT } from '../protocol/exit-codes.js';
 import { Server } from './server.js';
+import { loadCurveSecret } from '../runtime/curve-key.js';
 import { loadService } from '../host/load.js';
 import { kvService } from '../services/kv/service.js';
 import type { ServiceDefinition } from '../host/service.js';
@@ -26,7 +27,15 @@ try {
   process.stderr.write(`osps server: ${(err as Error).message}\n`);
   process.exit(EXIT.CONFIG);
 }
-const server = new Server({ cfg, role, token, service });
+// Both roles load the key: a standby binds the endpoint when it is promoted.
+let curveSecretKey: string | undefined;
+try {
+  curveSecretKey = cfg.curveSecretFile === undefined ? undefined : loadCurveSecret(cfg.curveSecretFile);
+} catch (err) {
+  process.stderr.write(`osps server: ${(err as Error).message}\n`);
+  process.exit(EXIT.CONFIG);
+}
+const server = new Server({ cfg, role, token, service, curveSecretKey });
 process.on('SIGTERM', () => void server.stop());
 // The watchdog coordinates shutdown; a terminal's Ctrl-C reaches it, not us.
 process.on('SIGINT', () => {});

@@ -27,6 +27,8 @@ export interface ServerOptions {
   role: Role;
   token: string;
   service: ServiceDefinition<unknown>;
+  /** The client endpoint's CURVE secret key (Z85), when it is a CURVE server. */
+  curveSecretKey?: string;
 }
 
 
@@ -106,6 +108,7 @@ export class Server {
     this.guard();
     const primary = new Primary({
       cfg: this.o.cfg,
+      curveSecretKey: this.o.curveSecretKey,
       paths: this.paths,
       ring: this.ring,
       host: this.host,
