@@ -1,7 +1,7 @@
 // The fault sequence of a seed, drawn from the fault table: the same seed, count and alarm
 // always give the same plan, so a failure replays with the seed the report printed.
 import { FAULTS, faultSpec, type Draw, type FaultName, type FaultOptions } from './faults.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../protocol/prng.js';
 
 export interface PlannedFault {
   fault: FaultName;

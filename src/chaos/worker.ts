@@ -8,7 +8,7 @@
 // per completed op on stdout: {op, key, value?, result?, ok, code?, t0, t1}.
 import { Client } from '../client/client.js';
 import { SHARED_PREFIX, type OpRecord } from './model.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../protocol/prng.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Shared registers and shared counters: few, so that the workers' operations on them overlap. */
@@ -24,9 +24,16 @@ function arg(name: string, env: string): string | undefined {
   return process.env[env];
 }
 
-/** Wall-clock milliseconds with a fraction: sub-millisecond ops still get distinct times. */
+// The checker orders operations of different workers by these times, to a fraction of a
+// millisecond. Each process's wall clock (performance.timeOrigin) is read once at its start,
+// and an NTP slew between two starts skews them by milliseconds: a read could then seem to
+// come before the write it saw. So every worker counts on the system-wide monotonic clock
+// from one anchor the run hands them all.
+const anchor = Number(process.env.OSPS_CHAOS_CLOCK_ANCHOR);
+
+/** Milliseconds with a fraction, on one timeline shared by every worker of the run. */
 function now(): number {
-  return performance.timeOrigin + performance.now();
+  return Number.isFinite(anchor) ? anchor + Number(process.hrtime.bigint()) / 1e6 : performance.timeOrigin + performance.now();
 }
 
 

@@ -6,6 +6,10 @@ import { REPO_ROOT, within } from '../harness/tree.js';
 import { isSameProcess, processStartTime } from '../runtime/proc.js';
 import type { OpRecord } from './model.js';
 
+/** Every worker reads one clock: see `opTime` in worker.ts. */
+export const CLOCK_ANCHOR_ENV = 'OSPS_CHAOS_CLOCK_ANCHOR';
+const CLOCK_ANCHOR = Date.now() - Number(process.hrtime.bigint()) / 1e6;
+
 export const WORKER_MAIN = path.join(REPO_ROOT, 'dist', 'chaos', 'worker.js');
 const WORKER_STOP_MS = 10_000;
 
@@ -22,6 +26,7 @@ export class Worker {
   constructor(readonly id: number, endpoint: string, seed: number) {
     this.proc = spawn(process.execPath, [WORKER_MAIN, '--endpoint', endpoint, '--id', String(id), '--seed', String(seed)], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, [CLOCK_ANCHOR_ENV]: String(CLOCK_ANCHOR) },
     });
     this.startTime = this.proc.pid ? processStartTime(this.proc.pid) : null;
     this.exited = new Promise((resolve) => {

@@ -1,6 +1,7 @@
 import type { Json } from '../protocol/wire.js';
 import type { CommandContext } from './service.js';
 import type { TimerChanges } from './timers.js';
+import { mulberry32 } from '../protocol/prng.js';
 
 /**
  * `ctx` of a command or a timer: `now` and the seed of `random` come from the entry, so the
@@ -29,15 +30,4 @@ export class EntryContext implements CommandContext {
   cancel(timerId: string): boolean {
     return this.timers.cancel(timerId);
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

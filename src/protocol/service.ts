@@ -27,13 +27,14 @@ export interface CommandContext extends QueryContext {
   cancel(timerId: string): boolean;
 }
 
-// Arguments are typed by each handler; `never` here accepts a handler of any argument type.
+// Method signatures, so that a definition of a concrete state type is also a
+// ServiceDefinition<unknown>, which is what the host runs; each handler types its own args.
 /** Changes the state; replicated, journaled, exactly once per request id. Synchronous and deterministic. */
-export type CommandHandler<S> = (state: S, args: never, ctx: CommandContext) => unknown;
+export type CommandHandler<S> = { handle(state: S, args: Json, ctx: CommandContext): Json | undefined | void }['handle'];
 /** Reads the state; answered by the primary, never replicated. Must not change the state. */
-export type QueryHandler<S> = (state: S, args: never, ctx: QueryContext) => unknown;
+export type QueryHandler<S> = { handle(state: S, args: Json, ctx: QueryContext): Json | undefined | void }['handle'];
 /** Fired later as a replicated entry (see CommandContext.schedule). */
-export type TimerHandler<S> = (state: S, payload: never, ctx: CommandContext) => unknown;
+export type TimerHandler<S> = { handle(state: S, payload: Json, ctx: CommandContext): void }['handle'];
 
 /** One part of a large snapshot: a JSON value or raw bytes. */
 export type SnapshotPart = Json | Uint8Array;
@@ -44,13 +45,17 @@ export interface ServiceDefinition<S = unknown> {
   name?: string;
   /** The state of an empty instance. */
   init(): S;
-  commands?: Record<string, CommandHandler<S>>;
+  /** Change state; replicated, journaled, exactly once per request id. */
+  commands: Record<string, CommandHandler<S>>;
+  /** Read state; answered by the primary, never replicated. */
   queries?: Record<string, QueryHandler<S>>;
   timers?: Record<string, TimerHandler<S>>;
   /** A JSON image of the state (default: the state), or an iterator of parts for a large one. */
-  snapshot?(state: S): Json | Iterable<SnapshotPart>;
-  /** The inverse of `snapshot` (default: the image). */
-  restore?(image: Json | Iterable<SnapshotPart>): S;
+  snapshot?(state: S): Json | Iterator<SnapshotPart> | Iterable<SnapshotPart>;
+  /** The inverse of `snapshot`: receives the image, or an iterator over the same parts. */
+  restore?(image: Json | IterableIterator<SnapshotPart>): S;
+  /** Optional capability: how many keys the state holds, reported by `info` and status (else `keys: null`). */
+  keyCount?(state: S): number;
 }
 
 /** Identity, for type inference: `export default defineService({ init() { … }, commands: { … } })`. */

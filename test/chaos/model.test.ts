@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkHistory, keysOf, type OpRecord } from '../../dist/chaos/model.js';
-import { mulberry32 } from '../../dist/chaos/prng.js';
+import { mulberry32 } from '../../dist/protocol/prng.js';
 
 // A tiny history builder: one op per 10 ms tick, each finishing 5 ms after it starts.
 function history() {

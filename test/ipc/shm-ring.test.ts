@@ -10,7 +10,7 @@ import { OspsError, RingCorruptError } from '../../dist/errors.js';
 import { crc32, crc32Range } from '../../dist/ipc/crc32.js';
 import { DATA_OFFSET, Ent, Hdr, SHM_MAGIC, entryBytes } from '../../dist/ipc/shm-layout.js';
 import { HeartbeatSlot, RingReader, RingWriter, ShmRing } from '../../dist/ipc/shm-ring.js';
-import { mulberry32 } from '../../dist/chaos/prng.js';
+import { mulberry32 } from '../../dist/protocol/prng.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PREFIX = `osps-test-${process.pid}-ring-`;

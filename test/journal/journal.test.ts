@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../dist/journal/journal.js';
 import { replayJournal } from '../../dist/journal/replay.js';
-import { mulberry32 as makePrng } from '../../dist/chaos/prng.js';
+import { mulberry32 as makePrng } from '../../dist/protocol/prng.js';
 import { command, kvHost, seeded, state, turn, writeBatch } from './helpers.js';
 
 let dir: string;
