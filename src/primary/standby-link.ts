@@ -7,7 +7,7 @@ import type { RuntimePaths } from '../runtime/paths.js';
 
 const CHECK_INTERVAL_MS = 100;
 // Descriptors kept for the FIFOs of a re-pair: more than the one an open needs, since the
-// client transport's accept thread may take some of the freed ones first.
+// client transport's accept thread may take a freed one first.
 const RESERVED_FDS = 16;
 
 export interface StandbyLinkEvents {
@@ -104,6 +104,8 @@ export class StandbyLink {
    */
   private checkLinks(): void {
     if (this.closed) return;
+    // A re-pair under a flood may have left the reserve short: take back what is free.
+    this.reserve.topUp();
     if (!this.s2p) return this.listen();
     const moved = !this.s2p.stillAtPath() ? 's2p' : this.p2s && !this.p2s.stillAtPath() ? 'p2s' : null;
     if (moved) this.ev.lost(`${moved} FIFO unlinked or replaced at its path`);

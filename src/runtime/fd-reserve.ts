@@ -14,14 +14,23 @@ export class FdReserve {
   }
 
   /**
-   * Runs `open` with the reserve released just before it, in the same turn, and reserves
-   * again after. The transport's accept thread may take a few of the freed slots in between:
-   * the reserve is larger than what one open needs for that reason.
+   * Runs `open` with reserved descriptors freed for it one at a time, each just before an
+   * attempt, and reserves again after. The transport's accept thread may take a freed slot
+   * first (EMFILE): then the next one is freed and the open tried again.
    */
   use<T>(open: () => T): T {
-    for (const fd of this.fds.splice(0)) fs.closeSync(fd);
     try {
-      return open();
+      for (;;) {
+        const fd = this.fds.pop();
+        if (fd === undefined) return open();
+        fs.closeSync(fd);
+        try {
+          return open();
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+        }
+      }
     } finally {
       this.fill();
     }
@@ -31,7 +40,11 @@ export class FdReserve {
     for (const fd of this.fds.splice(0)) fs.closeSync(fd);
   }
 
-  /** Takes back as many as are free now; a later call tops it up once clients have gone. */
+  /** Takes back as many as are free now (call it now and then: clients that left free some). */
+  topUp(): void {
+    this.fill();
+  }
+
   private fill(): void {
     while (this.fds.length < this.count) {
       try {

@@ -19,7 +19,7 @@ afterEach(async () => {
 const openFds = (pid: number): number => fs.readdirSync(`/proc/${pid}/fd`).length;
 
 describe('descriptors reserved for the pair', () => {
-  it('with the primary at a 256 open-file limit and 300 client connections, a new standby still syncs', async () => {
+  it('with the primary at a 256 open-file limit and 300 client connections, each new standby still syncs', async () => {
     inst = new Instance('fdres');
     await inst.start();
     await inst.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 15_000);
@@ -32,9 +32,12 @@ describe('descriptors reserved for the pair', () => {
     }
     // The flood has taken every free descriptor of the primary.
     await waitFor('the primary at its open-file limit', () => openFds(primary) >= 250, 15_000);
-    const mark = inst.events.length;
-    process.kill(inst.currentPid('secondary'), 'SIGKILL');
-    await inst.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 20_000, mark);
+    // Again and again: each re-pair leaves enough in reserve for the next.
+    for (let round = 0; round < 3; round++) {
+      const mark = inst.events.length;
+      process.kill(inst.currentPid('secondary'), 'SIGKILL');
+      await inst.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 20_000, mark);
+    }
     expect(inst.currentPid('primary')).toBe(primary);
   });
 });
