@@ -7,6 +7,7 @@ import { corruptHeader, corruptUnreadEntry } from './corrupt-shm.js';
 import { fillRing } from './fill-ring.js';
 import { killAndWait, makeSpareFifo, renameOver, signal, stopFor, writeCorruptFrame } from './inject.js';
 import { findPid, liveStatus } from './targets.js';
+import { DISK_FAULTS } from './disk-faults.js';
 import { TREE_FAULTS } from './tree-faults.js';
 import fs from 'node:fs';
 
@@ -27,6 +28,8 @@ export interface FaultOptions {
   where?: (typeof WHERES)[number];
   /** flap-*: kills in a row. */
   times?: number;
+  /** slow-fsync: added before each journal fdatasync. */
+  delayMs?: number;
 }
 
 /** One command-line option of a fault: `--<flag> <arg>` sets `key` of its FaultOptions. */
@@ -268,6 +271,7 @@ export const FAULT_TABLE = {
     },
   },
   ...TREE_FAULTS,
+  ...DISK_FAULTS,
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof FAULT_TABLE;

@@ -29,6 +29,7 @@ export function kindOf(fault: FaultName, opts: FaultOptions): string {
   if (opts.pipe) k += ` --pipe ${opts.pipe}`;
   if (opts.how && opts.how !== 'frame') k += ` --how ${opts.how}`;
   if (opts.where === 'header') k += ' --where header';
+  if (opts.delayMs !== undefined) k += ` --delay ${opts.delayMs}`;
   if (opts.forMs !== undefined) k += ` --for ${opts.forMs}`;
   if (opts.times !== undefined) k += ` --times ${opts.times}`;
   return k;

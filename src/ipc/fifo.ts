@@ -148,9 +148,9 @@ export class FifoReader extends EventEmitter<FifoReaderEvents> {
     socket.on('error', (err) => this.finish('error', err));
   }
 
-  static open(path: string, opts: { maxFrameBytes: number }): FifoReader {
+  static open(path: string, opts: { maxFrameBytes: number; opening?: Opening }): FifoReader {
     const decoder = new FrameDecoder(opts.maxFrameBytes);
-    const { fd, id } = openFifoFd(path, O_RDONLY);
+    const { fd, id } = (opts.opening ?? plainOpening)(() => openFifoFd(path, O_RDONLY));
     return new FifoReader(path, wrapFd(fd, true), decoder, id);
   }
 
@@ -211,7 +211,13 @@ export interface FifoWriterOptions {
   /** How long to wait for a reader to open the FIFO (default 2000 ms). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Wraps each open(2) attempt (the primary frees its reserved descriptors for it). */
+  opening?: Opening;
 }
+
+/** Runs one open(2) of a FIFO end; the default just runs it. */
+export type Opening = <T>(open: () => T) => T;
+const plainOpening: Opening = (open) => open();
 
 /**
  * Write end of a FIFO, non-blocking, framing each payload.
@@ -254,7 +260,7 @@ export class FifoWriter extends EventEmitter<FifoWriterEvents> {
     for (;;) {
       opts.signal?.throwIfAborted();
       try {
-        const { fd, id } = openFifoFd(path, O_WRONLY);
+        const { fd, id } = (opts.opening ?? plainOpening)(() => openFifoFd(path, O_WRONLY));
         return new FifoWriter(path, wrapFd(fd, false), opts.maxFrameBytes, id);
       } catch (err) {
         if (!(isErrnoException(err) && err.code === 'ENXIO')) throw err;

@@ -4,6 +4,8 @@ import type { ServiceHost } from '../host/host.js';
 import { openSnapshot } from '../host/snapshot.js';
 import { logLine } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DiskFaults } from './disk-faults.js';
 import { closeQuietly, fdatasync, open, syncDir, writeAllAtSync, writeAllSync } from './files.js';
 import { recordHeader } from './records.js';
 
@@ -59,6 +61,8 @@ export class Journal {
     readonly file: string,
     private readonly host: ServiceHost<unknown>,
     private readonly minCompactBytes = MIN_COMPACT_BYTES,
+    /** Injected disk faults (only with --fault-injection). */
+    private readonly faults: DiskFaults | null = null,
   ) {
     this.appendedSeq = this.writtenSeq = host.seq;
     // Nothing is durable until the first checkpoint is in place.
@@ -100,6 +104,8 @@ export class Journal {
     if (this.fd !== null && this.pending.length > 0) {
       const buf = Buffer.concat(this.pending);
       try {
+        const injected = this.faults?.full();
+        if (injected) throw injected;
         writeAllAtSync(this.fd, buf, this.size);
         this.size += buf.length;
         this.writtenSeq = this.appendedSeq;
@@ -185,7 +191,8 @@ export class Journal {
 
   private syncFd(fd: number): Promise<void> {
     const upTo = this.writtenSeq;
-    return fdatasync(fd)
+    const delay = this.faults?.fsyncDelayMs() ?? 0;
+    return (delay > 0 ? sleep(delay).then(() => fdatasync(fd)) : fdatasync(fd))
       .then(
         () => {
           if (this.fd === fd) this.durableSeq = Math.max(this.durableSeq, upTo);

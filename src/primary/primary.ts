@@ -7,10 +7,11 @@ import { DigestDriver } from '../host/digest-driver.js';
 import { readDivergence } from '../host/divergence-note.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
+import { DiskFaults } from '../journal/disk-faults.js';
 import { logLine } from '../log.js';
 import type { Standby } from '../protocol/standby.js';
 import { errorReply, kvArgs, parseRequest, type Json, type Reply, type Request } from '../protocol/wire.js';
-import type { RuntimePaths } from '../runtime/paths.js';
+import { diskFaultFile, type RuntimePaths } from '../runtime/paths.js';
 import { parseRespAddress } from '../runtime/resp-address.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
@@ -48,7 +49,7 @@ export class Primary {
   private respDoor: RespDoor | null = null;
 
   constructor(private readonly d: PrimaryDeps) {
-    this.journal = new Journal(d.journalFile, d.host);
+    this.journal = new Journal(d.journalFile, d.host, undefined, d.cfg.faultInjection ? new DiskFaults(diskFaultFile(d.paths)) : null);
     this.pipeline = new CommitPipeline({
       cfg: d.cfg,
       paths: d.paths,

@@ -2,9 +2,13 @@ import type { Config } from '../config.js';
 import { FifoReader, FifoWriter } from '../ipc/fifo.js';
 import { logLine } from '../log.js';
 import { decodeLink, encodeLink } from '../protocol/replication.js';
+import { FdReserve } from '../runtime/fd-reserve.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 
 const CHECK_INTERVAL_MS = 100;
+// Descriptors kept for the FIFOs of a re-pair: more than the one an open needs, since the
+// client transport's accept thread may take a freed one first.
+const RESERVED_FDS = 16;
 
 export interface StandbyLinkEvents {
   /** A standby said hello on s2p. */
@@ -24,6 +28,8 @@ export class StandbyLink {
   private listenFailed = false;
   private closed = false;
   private readonly check: NodeJS.Timeout;
+  private readonly reserve = new FdReserve(RESERVED_FDS);
+  private readonly opening = <T>(open: () => T): T => this.reserve.use(open);
 
   constructor(
     private readonly paths: RuntimePaths,
@@ -38,7 +44,7 @@ export class StandbyLink {
     if (this.closed || this.s2p) return;
     let reader: FifoReader;
     try {
-      reader = FifoReader.open(this.paths.s2pFifo, { maxFrameBytes: 4096 });
+      reader = FifoReader.open(this.paths.s2pFifo, { maxFrameBytes: 4096, opening: this.opening });
     } catch (err) {
       // The FIFO is gone (unlinked): the watchdog recreates it before it spawns a standby;
       // checkLinks retries until then.
@@ -60,7 +66,7 @@ export class StandbyLink {
 
   /** Opens the doorbell FIFO to the standby that said hello. */
   async connect(): Promise<void> {
-    const p2s = await FifoWriter.open(this.paths.p2sFifo, { maxFrameBytes: 4096, timeoutMs: this.cfg.readyTimeoutMs });
+    const p2s = await FifoWriter.open(this.paths.p2sFifo, { maxFrameBytes: 4096, timeoutMs: this.cfg.readyTimeoutMs, opening: this.opening });
     if (this.closed) {
       p2s.close();
       throw new Error('link closed');
@@ -85,6 +91,7 @@ export class StandbyLink {
   close(): void {
     this.closed = true;
     clearInterval(this.check);
+    this.reserve.close();
     this.s2p?.close();
     this.p2s?.close();
     this.s2p = null;
@@ -97,6 +104,8 @@ export class StandbyLink {
    */
   private checkLinks(): void {
     if (this.closed) return;
+    // A re-pair under a flood may have left the reserve short: take back what is free.
+    this.reserve.topUp();
     if (!this.s2p) return this.listen();
     const moved = !this.s2p.stillAtPath() ? 's2p' : this.p2s && !this.p2s.stillAtPath() ? 'p2s' : null;
     if (moved) this.ev.lost(`${moved} FIFO unlinked or replaced at its path`);

@@ -92,3 +92,8 @@ export interface LastWords {
 export function checkEndpoint(endpoint: string): void {
   parseEndpoint(endpoint);
 }
+
+/** Where `osps chaos disk-full|slow-fsync` leaves the disk fault a primary started with --fault-injection obeys. */
+export function diskFaultFile(paths: RuntimePaths): string {
+  return path.join(paths.dir, 'disk-fault.json');
+}

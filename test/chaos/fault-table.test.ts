@@ -8,18 +8,18 @@ import { buildProgram } from '../../dist/cli/main.js';
 describe('fault table', () => {
   it('a seed plans the same faults as it always did (a printed seed replays)', () => {
     expect(planFaults(12345, 12, 700)).toEqual([
-      { fault: 'flap-standby', opts: { times: 2 } },
-      { fault: 'hang-secondary', opts: { forMs: 1400 } },
-      { fault: 'cpu-starve', opts: { role: 'secondary', forMs: 1050 } },
+      { fault: 'slow-fsync', opts: { delayMs: 70, forMs: 1050 } },
       { fault: 'pause', opts: { role: 'primary', forMs: 233 } },
-      { fault: 'kill-servers', opts: {} },
-      { fault: 'flap-standby', opts: { times: 2 } },
-      { fault: 'cpu-starve', opts: { role: 'primary', forMs: 1050 } },
-      { fault: 'flap-standby', opts: { times: 2 } },
       { fault: 'flap-watchdog', opts: { times: 2 } },
+      { fault: 'fill-ring', opts: { forMs: 350 } },
+      { fault: 'pause', opts: { role: 'primary', forMs: 233 } },
+      { fault: 'flap-watchdog', opts: { times: 2 } },
+      { fault: 'slow-fsync', opts: { delayMs: 70, forMs: 1050 } },
       { fault: 'flap-standby', opts: { times: 2 } },
-      { fault: 'memory-hog', opts: { role: 'primary' } },
       { fault: 'corrupt-shm', opts: { where: 'entry' } },
+      { fault: 'disk-full', opts: { forMs: 700 } },
+      { fault: 'slow-fsync', opts: { delayMs: 70, forMs: 1050 } },
+      { fault: 'kill-tree', opts: {} },
     ]);
   });
 
@@ -50,6 +50,9 @@ describe('fault table', () => {
     expect(failover('flap-watchdog', { times: 3 })).toBe(false);
     expect(faultSpec('flap-standby').restarts({ times: 3 }, alarm, {} as never)).toBe(3);
     expect(kindOf('flap-standby', { times: 3 })).toBe('flap-standby --times 3');
+    expect(failover('disk-full', { forMs: 5000 })).toBe(false);
+    expect(faultSpec('slow-fsync').acts({ delayMs: 500, forMs: 5000 }, alarm, '')).toBe(false);
+    expect(kindOf('slow-fsync', { delayMs: 70, forMs: 1050 })).toBe('slow-fsync --delay 70 --for 1050');
   });
 
   it('every fault is a chaos subcommand with its help and each of its options', () => {

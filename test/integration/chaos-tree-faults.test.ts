@@ -14,8 +14,8 @@ afterEach(async () => {
   client = null;
 });
 
-async function start(label: string): Promise<{ i: Instance; c: Client }> {
-  inst = new Instance(label, { pingInterval: 100, alarm: 1000, maxRestarts: 100, extraArgs: ['--sample-interval', '200'] });
+async function start(label: string, extra: string[] = []): Promise<{ i: Instance; c: Client }> {
+  inst = new Instance(label, { pingInterval: 100, alarm: 1000, maxRestarts: 100, extraArgs: ['--sample-interval', '200', ...extra] });
   await inst.start();
   client = new Client({ endpoint: inst.endpoint, requestTimeoutMs: 300, deadlineMs: 20_000 });
   return { i: inst, c: client };
@@ -93,5 +93,57 @@ describe('osps chaos: tree faults', () => {
     expect(isAlive(primary)).toBe(true);
     expect(i.events.slice(mark).some((e) => e.event === 'promoted')).toBe(false);
     await verify(c, l);
+  });
+
+  it('disk-full: journal writes fail with ENOSPC; writes refused and not applied, reads served, no failover, then writable again', async () => {
+    const { i, c } = await start('t-dfull', ['--fault-injection']);
+    const primary = i.currentPid('primary');
+    for (let k = 0; k < 20; k++) await c.set(`df${k}`, `v${k}`);
+    const mark = i.events.length;
+    const injected = chaos(i, ['disk-full', '--for', '4000']);
+    // While the disk is full: a write is only ever answered UNAVAILABLE, committed state is still read.
+    const quick = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs: 400 });
+    let refused = '';
+    try {
+      let n = 0;
+      await waitFor('a write refused', async () => {
+        const key = `refused${n++}`;
+        const err = await quick.set(key, 'x').then(() => null, (e: Error) => e);
+        if (err && /UNAVAILABLE/.test(err.message)) refused = key;
+        return refused;
+      }, 3500);
+      expect(await quick.get('df7')).toBe('v7');
+    } finally {
+      await quick.close();
+    }
+    const rec = await injected;
+    expect(rec.detail).toBe('journal writes failed with ENOSPC for 4000 ms');
+    // Writable again, the refused write never applied, the same primary throughout.
+    await c.set('after', 'yes');
+    expect(await c.get('after')).toBe('yes');
+    expect(await c.get(refused)).toBeNull();
+    for (let k = 0; k < 20; k++) expect(await c.get(`df${k}`)).toBe(`v${k}`);
+    expect(i.currentPid('primary')).toBe(primary);
+    expect(i.events.slice(mark).some((e) => e.event === 'promoted')).toBe(false);
+  });
+
+  it('slow-fsync: each journal fdatasync delayed; writes keep being acknowledged, nothing lost, no failover', async () => {
+    const { i, c } = await start('t-sfsync', ['--fault-injection']);
+    const primary = i.currentPid('primary');
+    const l = writeLoad(c, 'sf-');
+    await waitFor('load', () => l.acked.length > 20);
+    const mark = i.events.length;
+    const rec = await chaos(i, ['slow-fsync', '--delay', '200', '--for', '2000']);
+    expect(rec.detail).toBe('each journal fdatasync delayed 200 ms for 2000 ms');
+    expect(i.currentPid('primary')).toBe(primary);
+    expect(i.events.slice(mark).some((e) => e.event === 'promoted' || e.event === 'ping-missed')).toBe(false);
+    await verify(c, l);
+  });
+
+  it('disk faults are refused on an instance not started with --fault-injection', async () => {
+    const { i } = await start('t-dnoarm');
+    const r = await i.cli(['chaos', 'disk-full', '--for', '100', ...i.instanceArgs]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/not started with --fault-injection: disk-full refused/);
   });
 });
