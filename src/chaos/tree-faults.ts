@@ -123,7 +123,10 @@ export const TREE_FAULTS = {
     acts: () => true,
     // The new primary is a respawn: a failover by the events' definition.
     failover: () => true,
-    restarts: () => 2,
+    // A fresh pair; plus one standby when the watchdog sees the standby's death first (the two
+    // deaths reach it one after the other) and starts replacing it before it learns the primary
+    // died too: the failover then clears that unsynced standby as stale.
+    restarts: () => 3,
     recoveredByAdoption: false,
     async inject(paths) {
       const primary = await findPid(paths, 'primary');

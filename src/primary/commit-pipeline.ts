@@ -288,6 +288,13 @@ export class CommitPipeline {
       // A journal checkpoint is pulling its parts: commands wait for its release.
       if (this.queue.length === 0 || this.d.host.held) break;
       const q = this.queue[0] as Queued;
+      // A digest check opens a batch of its own: the entries of a batch are applied only once
+      // the journal took them all, so one ahead of it in the same batch would be missing from
+      // the primary's digest but present in the standby's, and look like a divergence.
+      if (q.op === DIGEST_OP && batch.length > 0) {
+        this.schedulePump();
+        break;
+      }
       let payload = q.payload;
       if (!payload) {
         // Not applied yet: the entries of this batch ahead of it count.
