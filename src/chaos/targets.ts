@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { adminRequest } from '../client/admin-client.js';
 import { OspsError } from '../errors.js';
 import type { InstanceStatus } from '../protocol/admin.js';
@@ -8,13 +9,24 @@ import { readState } from '../watchdog/state-file.js';
 
 export type TargetRole = 'primary' | 'secondary' | 'watchdog' | 'launcher';
 
-/** The live status of an instance, or a clear error when it is not running. */
+/** How long a live launcher may take to bring back a watchdog that was killed (its backoff included). */
+const WATCHDOG_GAP_MS = 8000;
+
+/**
+ * The live status of an instance, or a clear error when it is not running. While the
+ * launcher lives, a silent admin socket is a watchdog between generations (killed, and
+ * being restarted with backoff): ask again until it answers or the gap is over.
+ */
 export async function liveStatus(paths: RuntimePaths): Promise<InstanceStatus> {
-  const reply = await adminRequest(paths, { op: 'status' });
-  if (!reply?.ok || typeof reply.result !== 'object') {
-    throw new OspsError('NOT_RUNNING', `instance '${paths.name}' is not running`);
+  const deadline = Date.now() + WATCHDOG_GAP_MS;
+  for (;;) {
+    const reply = await adminRequest(paths, { op: 'status' });
+    if (reply?.ok && typeof reply.result === 'object') return reply.result;
+    if (Date.now() > deadline || !readLock(paths.lockFile)?.live) {
+      throw new OspsError('NOT_RUNNING', `instance '${paths.name}' is not running`);
+    }
+    await sleep(100);
   }
-  return reply.result;
 }
 
 /** The pid of a role, checked against the runtime dir's records (never a guess by name). */
