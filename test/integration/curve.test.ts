@@ -3,34 +3,13 @@
 // refused at start unless it has a key (or the risk is accepted explicitly).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
-import { Client } from '../../src/client/client.js';
-import { ClientError } from '../../src/client/errors.js';
+import { ClientError } from '../../dist/client/errors.js';
 import { Instance, freePort, waitFor } from '../helpers/instance.js';
+import { tracked } from '../helpers/tracked.js';
 
-const live: Instance[] = [];
-const clients: Client[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const i of live.splice(0)) {
-    const { leftovers } = await i.stopAndCheck();
-    await i.destroy();
-    expect(leftovers).toEqual([]);
-  }
-});
-
-function track(i: Instance): Instance {
-  live.push(i);
-  return i;
-}
-
-function client(endpoint: string, curveServerKey?: string, deadlineMs = 15_000): Client {
-  const c = new Client({ endpoint, curveServerKey, requestTimeoutMs: Math.min(300, deadlineMs), deadlineMs });
-  clients.push(c);
-  return c;
-}
+const { track, client } = tracked();
 
 /** `osps curve-keys --out DIR` through the CLI; returns the key files and the printed public key. */
 async function curveKeys(i: Instance): Promise<{ secret: string; pub: string; publicKey: string }> {
@@ -75,17 +54,17 @@ describe('a CURVE endpoint', () => {
     i.opts.extraArgs = ['--curve-secret', k.secret];
     await i.start();
 
-    const good = client(i.endpoint, k.publicKey);
+    const good = client(i.endpoint, undefined, { curveServerKey: k.publicKey });
     await good.set('greeting', 'hello');
     expect(await good.get('greeting')).toBe('hello');
 
     // No key: the handshake never completes, so the request is never even delivered.
-    const plain = client(i.endpoint, undefined, 800);
+    const plain = client(i.endpoint, 800);
     const err = await plain.get('greeting').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect((err as ClientError).code).toBe('TIMEOUT');
     // A client that knows another server's key fails the same way.
-    const wrong = client(i.endpoint, zmq.curveKeyPair().publicKey, 800);
+    const wrong = client(i.endpoint, 800, { curveServerKey: zmq.curveKeyPair().publicKey });
     expect(((await wrong.get('greeting').catch((e: unknown) => e)) as ClientError).code).toBe('TIMEOUT');
 
     // The primary keeps serving the others, and the CLI takes the key from server.pub.
@@ -102,7 +81,7 @@ describe('a CURVE endpoint', () => {
     process.kill(oldPrimary, 'SIGKILL');
     await i.waitEvent((e) => e.event === 'promoted', 10_000);
     expect(await good.get('greeting')).toBe('hello');
-    const fresh = client(i.endpoint, k.publicKey);
+    const fresh = client(i.endpoint, undefined, { curveServerKey: k.publicKey });
     expect(await fresh.incr('n')).toBe(2);
   });
 
@@ -136,7 +115,7 @@ describe('an endpoint beyond loopback', () => {
     fs.writeFileSync(file, JSON.stringify({ curveSecretFile: path.relative(i.tmp, k.secret) }));
     i.opts.extraArgs = ['--endpoint', `tcp://0.0.0.0:${port}`, '--config', file];
     await i.start();
-    const c = client(`tcp://127.0.0.1:${port}`, k.publicKey);
+    const c = client(`tcp://127.0.0.1:${port}`, undefined, { curveServerKey: k.publicKey });
     await waitFor('a reply over CURVE', async () => (await c.ping()) === 'pong', 10_000);
   });
 });

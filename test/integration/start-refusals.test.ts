@@ -3,25 +3,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Instance, freePort } from '../helpers/instance.js';
+import { tracked } from '../helpers/tracked.js';
 
-const live: Instance[] = [];
-const servers: net.Server[] = [];
-
-afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-  for (const i of live.splice(0)) {
-    const { leftovers } = await i.stopAndCheck();
-    await i.destroy();
-    expect(leftovers).toEqual([]);
-  }
-});
-
-function track(i: Instance): Instance {
-  live.push(i);
-  return i;
-}
+const { track, onTeardown } = tracked();
 
 /** Runs `start` to its end (a refusal ends it; a start that serves is stopped by the timeout). */
 async function startRefused(i: Instance, extraArgs: string[] = []): Promise<{ exitCode: number | undefined; stderr: string }> {
@@ -96,7 +82,7 @@ describe('the client endpoint is checked before anything is spawned', () => {
   it('a port in use: one line, exit 2, without a single spawn', async () => {
     const port = await freePort();
     const s = net.createServer();
-    servers.push(s);
+    onTeardown(() => new Promise((r) => s.close(r)));
     await new Promise<void>((res) => s.listen(port, '127.0.0.1', res));
     const i = track(new Instance('ep-busy', { port }));
     const r = await startRefused(i);

@@ -3,33 +3,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../dist/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { Instance, freePort, isAlive, waitFor } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
+import { tracked } from '../helpers/tracked.js';
 
-const live: Instance[] = [];
-const clients: Client[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const i of live.splice(0)) {
-    const { leftovers } = await i.stopAndCheck();
-    await i.destroy();
-    expect(leftovers).toEqual([]);
-  }
-});
-
-function track(i: Instance): Instance {
-  live.push(i);
-  return i;
-}
-
-function client(i: Instance, deadlineMs = 15_000): Client {
-  const c = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs });
-  clients.push(c);
-  return c;
-}
+const { track, client } = tracked();
 
 
 describe('supervising the supervisor', () => {

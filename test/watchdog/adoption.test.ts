@@ -5,32 +5,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../dist/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { readState } from '../../dist/watchdog/state-file.js';
 import { Instance, ROOT, isAlive, waitFor } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
+import { tracked } from '../helpers/tracked.js';
 import { childrenOf } from './children-of.js';
 
-const live: Instance[] = [];
-const clients: Client[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const i of live.splice(0)) {
-    const { leftovers } = await i.stopAndCheck();
-    await i.destroy();
-    expect(leftovers).toEqual([]);
-  }
-});
+const { track, client } = tracked();
 
 describe('adoption never forgets a live server', () => {
   it('each new watchdog SIGKILLed as soon as it appears, 12 times, under load: one primary, the same pair, nothing lost, nothing reclaimed', async () => {
-    const i = new Instance('adopt-loop', { orphanTimeout: 20_000, maxRestarts: 50 });
-    live.push(i);
+    const i = track(new Instance('adopt-loop', { orphanTimeout: 20_000, maxRestarts: 50 }));
     await i.start();
-    const c = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs: 30_000 });
-    clients.push(c);
+    const c = client(i, 30_000);
     const l = writeLoad(c, 'w', 3);
     await waitFor('load', () => l.acked.length > 100);
     const servers = [i.currentPid('primary'), i.currentPid('secondary')];
@@ -66,11 +54,9 @@ describe('adoption never forgets a live server', () => {
   });
 
   it('a start that is not an adoption finds live servers the state file forgot, and adopts them instead of reclaiming', async () => {
-    const i = new Instance('forgotten', { orphanTimeout: 20_000 });
-    live.push(i);
+    const i = track(new Instance('forgotten', { orphanTimeout: 20_000 }));
     await i.start();
-    const c = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs: 15_000 });
-    clients.push(c);
+    const c = client(i);
     await c.set('k', 'v');
     const servers = [i.currentPid('primary'), i.currentPid('secondary')];
     // Launcher and watchdog die; the state file is lost with them (the worst a dying watchdog could leave).
@@ -90,8 +76,7 @@ describe('adoption never forgets a live server', () => {
   });
 
   it('an osps server of another tree mapping the shm object: the start refuses in one line and reclaims nothing', async () => {
-    const i = new Instance('stranger', { orphanTimeout: 1500 });
-    live.push(i);
+    const i = track(new Instance('stranger', { orphanTimeout: 1500 }));
     await i.start();
     const servers = [i.currentPid('primary'), i.currentPid('secondary')];
     process.kill(i.launcherPid, 'SIGKILL');

@@ -1,33 +1,12 @@
 // A flapping control plane, or a flapping standby, never takes a healthy primary down;
 // SIGHUP stops the tree gracefully. Each on the real tree.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from '../../dist/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { Instance, isAlive, waitFor } from '../helpers/instance.js';
 import { writeLoad } from '../helpers/load.js';
+import { tracked } from '../helpers/tracked.js';
 import { childrenOf } from './children-of.js';
 
-const live: Instance[] = [];
-const clients: Client[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const i of live.splice(0)) {
-    const { leftovers } = await i.stopAndCheck();
-    await i.destroy();
-    expect(leftovers).toEqual([]);
-  }
-});
-
-function track(i: Instance): Instance {
-  live.push(i);
-  return i;
-}
-
-function client(i: Instance, deadlineMs = 15_000): Client {
-  const c = new Client({ endpoint: i.endpoint, requestTimeoutMs: 300, deadlineMs });
-  clients.push(c);
-  return c;
-}
+const { track, client } = tracked();
 
 describe('the control plane and a flapping standby never take a healthy primary down', () => {
   it('6 SIGKILLs of the secondary within the window: the standby is given up on for a cool-down, loudly; the primary keeps serving and acknowledging; a standby returns after', async () => {
