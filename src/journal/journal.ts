@@ -7,6 +7,7 @@ import { writeCheckpoint } from './checkpoint.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DiskFaults } from './disk-faults.js';
 import { closeQuietly, fdatasync, open, syncDir, writeAllAtSync, writeAllSync } from './files.js';
+import { FsyncTimes } from './fsync-times.js';
 import { recordHeader } from './records.js';
 
 // Compact once the entries since the last checkpoint outweigh it (and at least this much).
@@ -56,6 +57,8 @@ export class Journal {
   private full: Error | null = null;
   /** Completed checkpoints (the first one and every compaction). */
   checkpoints = 0;
+  /** Every fdatasync of the journal (entries and checkpoints), for the metrics. */
+  readonly fsyncs = new FsyncTimes();
 
   constructor(
     readonly file: string,
@@ -192,7 +195,9 @@ export class Journal {
   private syncFd(fd: number): Promise<void> {
     const upTo = this.writtenSeq;
     const delay = this.faults?.fsyncDelayMs() ?? 0;
-    return (delay > 0 ? sleep(delay).then(() => fdatasync(fd)) : fdatasync(fd))
+    // An injected delay counts: it stands for a slow disk.
+    return this.fsyncs
+      .timed(delay > 0 ? sleep(delay).then(() => fdatasync(fd)) : fdatasync(fd))
       .then(
         () => {
           if (this.fd === fd) this.durableSeq = Math.max(this.durableSeq, upTo);
@@ -252,7 +257,7 @@ export class Journal {
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
       fd = await open(tmp, 'w', 0o600);
       const bytes = await writeCheckpoint(fd, cursor, ck.records, () => this.closed);
-      await fdatasync(fd);
+      await this.fsyncs.timed(fdatasync(fd));
       if (this.closed) throw new Error('journal closed');
       // The switch happens in one turn, so no entry slips between the last record and it;
       // the fdatasync here covers only what arrived during the one above.

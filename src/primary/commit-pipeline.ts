@@ -9,6 +9,7 @@ import { encodeEntry, snapshotChunkRoom, type Command, type Entry } from '../pro
 import type { Standby } from '../protocol/standby.js';
 import { errorReply, type Reply } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
+import type { CounterBook } from './counter-book.js';
 import { SnapshotFeed } from './snapshot-feed.js';
 import { StandbyLink } from './standby-link.js';
 
@@ -19,6 +20,8 @@ const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 const SWEEP_INTERVAL_MS = 100;
 // How soon entries the journal could not confirm are tried again.
 const JOURNAL_RETRY_MS = 1000;
+// The host's own entries (timers, digest checks) have ops starting with '@'.
+const AT = '@'.charCodeAt(0);
 
 type Waiter = { resolve: (r: Reply) => void; deadline: number };
 
@@ -51,6 +54,8 @@ export interface PipelineDeps {
   journal: Journal;
   /** `peerPid`: the standby this is about (the one lost, when `absent`). */
   onStandby: (state: Standby, peerPid: number) => void;
+  /** Counts the writes applied, for the metrics. */
+  counters?: CounterBook;
 }
 
 /**
@@ -67,7 +72,8 @@ export class CommitPipeline {
 
   private readonly writer: RingWriter;
   private readonly link: StandbyLink;
-  private standbyPid = 0;
+  /** The pid of the standby paired (or last paired) with us. */
+  standbyPid = 0;
   private ringSeq = 0;
   /** The snapshot for a new standby, while its chunks are going into the ring. */
   private feed: SnapshotFeed | null = null;
@@ -365,6 +371,7 @@ export class CommitPipeline {
 
   private applyEntry(q: Queued, ringSeq: number): InFlight {
     const reply = this.d.host.apply(q);
+    if (q.op.charCodeAt(0) !== AT) this.d.counters?.write(q.op);
     const f: InFlight = { seq: q.seq, ringSeq, digest: q.digest, reply, waiters: q.waiters };
     this.byId.set(q.id, f);
     if (ringSeq >= 0) this.inflight.push(f);

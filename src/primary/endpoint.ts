@@ -1,5 +1,6 @@
 import * as zmq from 'zeromq';
 import { logLine } from '../log.js';
+import type { CounterBook } from './counter-book.js';
 import { PeerOutbox } from './peer-outbox.js';
 import { encodeReply, errorReply, type Reply } from '../protocol/wire.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,6 +66,8 @@ export class ClientEndpoint {
     private readonly onFailure: (err: Error) => void,
     /** Z85 secret key: the socket is a CURVE server, and a peer that does not know its public key never gets through the handshake. */
     curveSecretKey?: string,
+    /** Counts the error replies, for the metrics. */
+    private readonly counters?: CounterBook,
   ) {
     // `mandatory` with no send timeout: a full peer is an EAGAIN for the outbox, never a wait.
     this.socket = new zmq.Router({
@@ -149,6 +152,7 @@ export class ClientEndpoint {
   private reply(envelope: Buffer[], reply: Reply): void {
     // A fenced primary must never answer again: the epoch in shm is the arbiter.
     if (this.closed || !this.canReply() || this.out.full(envelope[0] as Buffer)) return;
+    if (!reply.ok) this.counters?.error(reply.error.code);
     this.out.send([...envelope, encodeReply(reply)]);
   }
 

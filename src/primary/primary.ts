@@ -9,11 +9,14 @@ import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
 import { DiskFaults } from '../journal/disk-faults.js';
 import { logLine } from '../log.js';
+import type { ServerCounters } from '../protocol/server-metrics.js';
 import type { Standby } from '../protocol/standby.js';
 import { errorReply, kvArgs, parseRequest, type Json, type Reply, type Request } from '../protocol/wire.js';
 import { diskFaultFile, type RuntimePaths } from '../runtime/paths.js';
+import { isAlive } from '../runtime/proc.js';
 import { parseRespAddress } from '../runtime/resp-address.js';
 import { CommitPipeline } from './commit-pipeline.js';
+import { CounterBook } from './counter-book.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
 import { RespDoor } from './resp-door.js';
 
@@ -47,6 +50,8 @@ export class Primary {
   private digests: DigestDriver | null = null;
   private readonly journal: Journal;
   private respDoor: RespDoor | null = null;
+  /** Writes and errors since this process began serving, for the metrics. */
+  private readonly book = new CounterBook();
 
   constructor(private readonly d: PrimaryDeps) {
     this.journal = new Journal(d.journalFile, d.host, undefined, d.cfg.faultInjection ? new DiskFaults(diskFaultFile(d.paths)) : null);
@@ -57,6 +62,7 @@ export class Primary {
       host: d.host,
       epoch: d.epoch,
       journal: this.journal,
+      counters: this.book,
       // A standby that has just come in sync compares digests with us at once.
       onStandby: (state, pid) => {
         if (state === 'in-sync') this.digests?.tick();
@@ -66,15 +72,42 @@ export class Primary {
     this.timers = new TimerDriver(d.host, (id) => this.pipeline.submit(timerCommand(id), 'null'));
     this.endpoint = new ClientEndpoint(d.cfg.endpoint, d.cfg.maxFrameBytes, (f, r) => this.handle(f, r), () => this.stillPrimary(), (err) =>
       d.onFailed(`client endpoint failed: ${err.message}`),
-    d.curveSecretKey);
+    d.curveSecretKey, this.book);
   }
 
   get standby(): Standby {
     return this.pipeline.standby;
   }
 
+  /**
+   * The standby for a reader (INFO): one whose process is gone is absent even before the end
+   * of its FIFO reaches us. A syscall and a /proc read: not for the write path.
+   */
+  get standbyNow(): Standby {
+    const p = this.pipeline;
+    return p.standby !== 'absent' && p.standbyPid > 0 && !isAlive(p.standbyPid) ? 'absent' : p.standby;
+  }
+
   get commitSeq(): number {
     return this.pipeline.committedSeq;
+  }
+
+  /** The totals for the watchdog's metrics; takes the fsync durations measured since the last call. */
+  counters(): ServerCounters {
+    return {
+      writesByOp: this.book.writesByOp,
+      errorsByCode: this.book.errorsByCode,
+      commitSeq: this.pipeline.committedSeq,
+      replicationLag: this.lag(),
+      fsyncMs: this.journal.fsyncs.take(),
+    };
+  }
+
+  /** Entries published to the ring and not acknowledged, and ring bytes the standby has not released. */
+  private lag(): { entries: number; bytes: number } {
+    const ring = this.d.ring;
+    if (this.pipeline.standby === 'absent') return { entries: 0, bytes: 0 };
+    return { entries: Math.max(0, ring.writeSeq - ring.ackSeq), bytes: (ring.head - ring.tail) >>> 0 };
   }
 
   /** Binds the client endpoint first: if it is taken, nothing else has been touched. */
@@ -90,7 +123,7 @@ export class Primary {
 
   /** The RESP front door, after the zeromq endpoint: it serves through the same pipeline. */
   private async mountResp(address: string, bindRetryMs: number): Promise<void> {
-    this.respDoor = new RespDoor({ host: this.d.host, pipeline: this.pipeline, epoch: this.d.epoch, stillPrimary: () => this.stillPrimary() });
+    this.respDoor = new RespDoor({ host: this.d.host, pipeline: this.pipeline, epoch: this.d.epoch, stillPrimary: () => this.stillPrimary(), counters: this.book, standby: () => this.standbyNow });
     try {
       await this.respDoor.mount(parseRespAddress(address), bindRetryMs);
     } catch (err) {
@@ -144,7 +177,7 @@ export class Primary {
         epoch: this.d.epoch,
         commitSeq: this.pipeline.committedSeq,
         keys: this.d.host.keys(),
-        standby: this.pipeline.standby,
+        standby: this.standbyNow,
         pid: process.pid,
         service: { ...this.d.host.describe(), diverged: readDivergence(this.d.cfg.dataDir) as Json },
       },

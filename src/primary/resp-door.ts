@@ -6,8 +6,10 @@ import { requestDigest } from '../host/digest.js';
 import type { ServiceHost } from '../host/host.js';
 import { logLine } from '../log.js';
 import { RespServer, type RespBackend, type RespInfo, type RespOps, type RespReply, type RespRequest } from '../resp/index.js';
+import type { Standby } from '../protocol/standby.js';
 import type { RespAddress } from '../runtime/resp-address.js';
 import type { CommitPipeline } from './commit-pipeline.js';
+import type { CounterBook } from './counter-book.js';
 
 export interface RespDoorDeps {
   host: ServiceHost<unknown>;
@@ -15,6 +17,10 @@ export interface RespDoorDeps {
   epoch: number;
   /** False once fenced: a fenced primary must never answer again. */
   stillPrimary: () => boolean;
+  /** Counts the error replies, for the metrics. */
+  counters?: CounterBook;
+  /** The standby's state for INFO, as of now. */
+  standby: () => Standby;
 }
 
 /** A reply never sent: the fenced primary's exit closes the connection waiting for it. */
@@ -63,7 +69,7 @@ export class RespDoor implements RespBackend {
       role: 'primary',
       epoch: this.d.epoch,
       commitSeq: this.d.pipeline.committedSeq,
-      standby: this.d.pipeline.standby,
+      standby: this.d.standby(),
       keys: this.d.host.keys(),
       service: this.d.host.name,
     };
@@ -84,7 +90,9 @@ export class RespDoor implements RespBackend {
   }
 
   private answer(reply: RespReply): Promise<RespReply> | RespReply {
-    return this.closed || !this.d.stillPrimary() ? NEVER : reply;
+    if (this.closed || !this.d.stillPrimary()) return NEVER;
+    if (!reply.ok) this.d.counters?.error(reply.error.code);
+    return reply;
   }
 
   private internal(req: RespRequest, err: Error): Promise<RespReply> | RespReply {

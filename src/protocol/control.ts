@@ -1,11 +1,13 @@
 // Messages between the watchdog (ROUTER) and each server (DEALER) on the watchdog socket.
+import { MAX_COUNTER_LABELS, MAX_FSYNC_SAMPLES, type ServerCounters } from './server-metrics.js';
 import type { Standby } from './standby.js';
 
 export type Role = 'primary' | 'secondary';
 
 export type ServerToWatchdog =
   | { t: 'hello'; token: string; pid: number; role: Role; epoch: number }
-  | { t: 'pong'; seq: number; role: Role; epoch: number; commitSeq: number; keys: number; standby: Standby; synced: boolean }
+  // `counters`: only a primary of an instance with metrics sends them; older servers never do.
+  | { t: 'pong'; seq: number; role: Role; epoch: number; commitSeq: number; keys: number; standby: Standby; synced: boolean; counters?: ServerCounters }
   | { t: 'ready'; role: Role; epoch: number }
   | { t: 'promoted'; epoch: number; commitSeq: number }
   | { t: 'standby'; state: Standby; commitSeq: number; peerPid: number }
@@ -41,7 +43,34 @@ const SHAPES: Record<string, Record<string, (v: unknown) => boolean>> = {
   stop: {},
 };
 
-/** Never throws: null for anything that is not a known message with the fields of its type. */
+const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+// One label more than the cap: the reporter's own `other`.
+const tally = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length <= MAX_COUNTER_LABELS + 1 && Object.values(v).every(nat);
+
+function isServerCounters(v: unknown): v is ServerCounters {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const c = v as Record<string, unknown>;
+  const lag = c.replicationLag as Record<string, unknown> | null;
+  return (
+    tally(c.writesByOp) &&
+    tally(c.errorsByCode) &&
+    nat(c.commitSeq) &&
+    typeof lag === 'object' &&
+    lag !== null &&
+    nat(lag.entries) &&
+    nat(lag.bytes) &&
+    Array.isArray(c.fsyncMs) &&
+    c.fsyncMs.length <= MAX_FSYNC_SAMPLES &&
+    c.fsyncMs.every(finite)
+  );
+}
+
+/**
+ * Never throws: null for anything that is not a known message with the fields of its type.
+ * A pong whose optional `counters` do not check out loses them, not the pong: it is still
+ * the server's sign of life, and the alarm must not fire over a metrics field.
+ */
 export function decodeControl<T extends ServerToWatchdog | WatchdogToServer>(b: Buffer): T | null {
   let o: unknown;
   try {
@@ -53,6 +82,8 @@ export function decodeControl<T extends ServerToWatchdog | WatchdogToServer>(b: 
   const t = (o as { t?: unknown }).t;
   if (typeof t !== 'string' || !Object.hasOwn(SHAPES, t)) return null;
   const shape = SHAPES[t] as Record<string, (v: unknown) => boolean>;
-  for (const [field, ok] of Object.entries(shape)) if (!ok((o as Record<string, unknown>)[field])) return null;
+  const m = o as Record<string, unknown>;
+  for (const [field, ok] of Object.entries(shape)) if (!ok(m[field])) return null;
+  if (t === 'pong' && Object.hasOwn(m, 'counters') && !isServerCounters(m.counters)) delete m.counters;
   return o as T;
 }

@@ -171,6 +171,8 @@ export class Server {
           standby: this.primary ? this.primary.standby : 'absent',
           // A successor watchdog adopting us learns from this whether we can be promoted.
           synced: this.primary !== null || (this.secondary?.synced ?? false),
+          // Only the watchdog's metrics read them: not sent when they are off.
+          ...(this.primary && this.o.cfg.metrics ? { counters: this.primary.counters() } : {}),
         });
         return;
       case 'promote':

@@ -108,10 +108,11 @@ type Send = ((buf: Buffer) => string | null) & { close(): void };
 
 async function transport(address: NotifyAddress, socket: string, log: NotifyLog): Promise<Send> {
   if (address.kind === 'abstract') {
-    // unix-dgram copies the address with strncpy and a fixed length, so it cannot name an
-    // abstract socket; sending anyway would reach the wrong (all-zero) name.
-    log(`sd-notify-off: ${socket} is an abstract socket, which unix-dgram cannot address`);
-    return Object.assign(() => 'abstract socket unsupported', { close: () => {} });
+    // unix-dgram copies the address with strncpy (which stops at the leading NUL) and passes
+    // sizeof(sockaddr_un) as its length, so it can only ever reach the all-zero name; Node's
+    // own dgram has no AF_UNIX. Said once here; each message is then dropped without a word.
+    log(`sd-notify-off: NOTIFY_SOCKET=${socket} is an abstract socket, which unix-dgram cannot address (it copies the name with strncpy and a fixed length); no READY=1 or WATCHDOG=1 reaches systemd, so a Type=notify unit would time out: give it a path socket (systemd's own is /run/systemd/notify)`);
+    return Object.assign(() => null, { close: () => {} });
   }
   // Loaded here, not at the top: a launcher outside systemd never maps the native addon.
   const { createSocket } = await import('unix-dgram');

@@ -1,5 +1,6 @@
 // Read-only views of the machine's state: the state file a successor reads, and `osps status`.
 import type { InstanceStatus, ProcessStatus } from '../protocol/admin.js';
+import type { Standby } from '../protocol/standby.js';
 import type { WatchdogEvent } from '../protocol/events.js';
 import type { ChildRun, SupervisorState } from './machine.js';
 import type { WatchdogState } from './state-file.js';
@@ -78,7 +79,7 @@ export function toStatus(s: SupervisorState, x: StatusInputs): InstanceStatus {
     phase: s.phase,
     epoch: s.epoch,
     commitSeq: primary?.commitSeq ?? 0,
-    standby: primary?.standby ?? 'absent',
+    standby: standbyOf(s, primary),
     processes,
     recentRestarts: window(s.recentRestarts.primary) + window(s.recentRestarts.secondary),
     diverged: s.diverged && { count: s.diverged.count, agoMs: x.now - s.diverged.at, reason: s.diverged.reason },
@@ -86,4 +87,19 @@ export function toStatus(s: SupervisorState, x: StatusInputs): InstanceStatus {
     config: x.config,
     events: x.events,
   };
+}
+
+/**
+ * The standby as of the last event, not the last pong: the primary's word, unless the
+ * watchdog has since seen that standby exit or condemned it, or spawned another (the
+ * primary's own report of the loss may still be on its way).
+ */
+function standbyOf(s: SupervisorState, primary: ChildRun | undefined): Standby {
+  const said = primary?.standby ?? 'absent';
+  if (said === 'absent') return said;
+  const sec = s.secondary === null ? undefined : s.children[s.secondary];
+  if (!sec || sec.status === 'exited' || sec.condemned !== null) return 'absent';
+  // The primary last spoke of another standby: this one has not paired yet.
+  if (primary?.standbyPeer != null && primary.standbyPeer !== sec.pid) return 'absent';
+  return said;
 }

@@ -167,11 +167,13 @@ export class Watchdog {
     const now = Date.now();
     if (m.t === 'hello' || m.t === 'ready' || m.t === 'pong') t.lastPongAt = now;
     if (m.t === 'pong') {
+      const child = this.state.children[token]!;
       const sent = this.pingSentAt.get(m.seq);
       if (sent !== undefined) {
         t.rttMs = now - sent;
-        this.observation?.observer.observePingRtt(this.state.children[token]!.role, t.rttMs);
+        this.observation?.observer.observePingRtt(child.role, t.rttMs);
       }
+      if (m.counters) this.observation?.observer.observeServerCounters(m.role, child.pid, m.counters);
       t.keys = m.keys;
     }
     this.dispatch({ kind: 'message', token, m });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
+import type { ServerCounters } from '../../dist/protocol/server-metrics.js';
 import type { Standby } from '../../dist/protocol/standby.js';
 import { type ServerToWatchdog, type WatchdogToServer, decodeControl, encodeControl } from '../../dist/protocol/control.js';
 import { anyJsonValue, budget, fuzz, jsonBytes, mutated, randomBytes, thrownBy } from './harness.js';
@@ -23,6 +24,15 @@ const role = fc.constantFrom('primary' as const, 'secondary' as const);
 const seq = fc.maxSafeNat();
 const epoch = fc.nat(0x7fffffff);
 const standby = fc.constantFrom<Standby>('absent', 'syncing', 'in-sync');
+const tally = fc.dictionary(fc.stringMatching(/^[a-z]{1,12}$/), fc.nat(), { maxKeys: 8 });
+const counters: fc.Arbitrary<ServerCounters> = fc.record({
+  writesByOp: tally,
+  errorsByCode: tally,
+  commitSeq: seq,
+  replicationLag: fc.record({ entries: fc.nat(), bytes: fc.nat() }),
+  // JSON has no -0.
+  fsyncMs: fc.array(fc.double({ min: 0, max: 1e4, noNaN: true }).map((x) => (x === 0 ? 0 : x)), { maxLength: 8 }),
+});
 const control: fc.Arbitrary<Control> = fc.oneof(
   fc.record({ t: fc.constant('hello' as const), token: fc.string({ maxLength: 40 }), pid: fc.nat(), role, epoch }),
   fc.record({
@@ -34,7 +44,8 @@ const control: fc.Arbitrary<Control> = fc.oneof(
     keys: fc.nat(),
     standby,
     synced: fc.boolean(),
-  }),
+    counters,
+  }, { requiredKeys: ['t', 'seq', 'role', 'epoch', 'commitSeq', 'keys', 'standby', 'synced'] }),
   fc.record({ t: fc.constant('ready' as const), role, epoch }),
   fc.record({ t: fc.constant('promoted' as const), epoch, commitSeq: seq }),
   fc.record({ t: fc.constant('standby' as const), state: standby, commitSeq: seq, peerPid: fc.nat() }),
@@ -44,6 +55,11 @@ const control: fc.Arbitrary<Control> = fc.oneof(
   fc.record({ t: fc.constant('promote' as const), epoch }),
   fc.record({ t: fc.constant('stop' as const) }),
 );
+
+// A pong whose counters are there but any JSON at all.
+const pongWithAnyCounters = fc
+  .record({ counters: fc.oneof(anyJsonValue, counters.map((c) => ({ ...c, fsyncMs: [...c.fsyncMs, -1] })), counters.map((c) => ({ ...c, replicationLag: { entries: 'x' } }))) })
+  .map((o) => jsonBytes({ t: 'pong', seq: 1, role: 'primary', epoch: 1, commitSeq: 0, keys: 0, standby: 'in-sync', synced: true, ...o }));
 
 const lookalike = fc
   .record({ t: fc.oneof(fc.constantFrom('ping', 'promote', 'stop', 'pong', 'hello', 'failed'), anyJsonValue), seq: anyJsonValue, epoch: anyJsonValue, role: anyJsonValue }, { requiredKeys: [] })
@@ -64,6 +80,24 @@ describe('decodeControl under fuzzing', () => {
 
   it('round-trips every valid message', () => {
     fuzz('decodeControl', control, budget(500, 20_000), (m) => assert.deepStrictEqual(decodeChecked(encodeControl(m)), structuredClone(m)));
+  });
+
+  // The pong is the server's sign of life: bad counters are dropped, never the pong with them.
+  it('keeps a pong whose counters are wrong, without them', () => {
+    fuzz('decodeControl', pongWithAnyCounters, budget(500, 50_000), (b) => {
+      const m = decodeChecked(b);
+      assert.ok(m && m.t === 'pong');
+      if (m.counters !== undefined) {
+        assert.ok(m.counters.fsyncMs.every((x) => Number.isFinite(x) && x >= 0));
+        assert.ok(Number.isSafeInteger(m.counters.replicationLag.entries));
+      }
+    });
+    const pong = { t: 'pong', seq: 1, role: 'primary', epoch: 1, commitSeq: 0, keys: 0, standby: 'in-sync', synced: true };
+    assert.deepStrictEqual(decodeControl(Buffer.from(JSON.stringify({ ...pong, counters: { writesByOp: { set: -1 } } }))), pong);
+    const tooMany = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`op${i}`, 1]));
+    const good = { writesByOp: { set: 3 }, errorsByCode: {}, commitSeq: 3, replicationLag: { entries: 0, bytes: 0 }, fsyncMs: [0.4] };
+    assert.deepStrictEqual(decodeControl(Buffer.from(JSON.stringify({ ...pong, counters: { ...good, writesByOp: tooMany } }))), pong);
+    assert.deepStrictEqual(decodeControl(Buffer.from(JSON.stringify({ ...pong, counters: good }))), { ...pong, counters: good });
   });
 
   // The pinger and the control link act on what it returns: a message missing a field of

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../dist/client/client.js';
 import { freePort, Instance, LAUNCHER, teardown, waitFor } from '../helpers/instance.js';
 import { parseExposition, type Scrape } from './exposition.js';
 
@@ -16,9 +17,11 @@ const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) console.log(`dashboard part skipped: no ${CHROMIUM} (apt-get install chromium)`);
 
 let inst: Instance | null = null;
+let client: Client | null = null;
 afterEach(async () => {
-  await teardown(inst, null);
+  await teardown(inst, client);
   inst = null;
+  client = null;
 });
 
 async function scrape(base: string): Promise<Scrape> {
@@ -48,6 +51,27 @@ describe('--metrics on a live tree', () => {
     expect(total(before, 'osps_failovers_total')).toBe(0);
     await waitFor('a ping RTT observed', async () => total(await scrape(base), 'osps_ping_rtt_seconds_count', { role: 'primary' }) > 0);
 
+    // The primary's own counters arrive with its pongs: writes by op, errors by code, the
+    // commit point, and the fsyncs of its journal (its first checkpoint at least).
+    client = new Client({ endpoint: inst.endpoint });
+    for (let i = 0; i < 5; i++) await client.set(`k${i}`, 'v');
+    await expect(client.incr('k0')).rejects.toMatchObject({ code: 'WRONG_TYPE' });
+    const written = await waitFor('the writes counted', async () => {
+      const s = await scrape(base);
+      return total(s, 'osps_writes_total', { op: 'set' }) === 5 && total(s, 'osps_errors_total', { code: 'WRONG_TYPE' }) === 1 && s;
+    });
+    expect(written.types.get('osps_writes_total')).toBe('counter');
+    expect(total(written, 'osps_writes_total', { op: 'incr' })).toBe(1);
+    expect(total(written, 'osps_commit_seq')).toBeGreaterThanOrEqual(6);
+    expect(written.types.get('osps_journal_fsync_seconds')).toBe('histogram');
+    const fsyncs = total(written, 'osps_journal_fsync_seconds_count');
+    expect(fsyncs).toBeGreaterThan(0);
+    expect(total(written, 'osps_journal_fsync_seconds_sum')).toBeGreaterThan(0);
+    for (const gauge of ['osps_replication_lag_entries', 'osps_replication_lag_bytes']) {
+      expect(written.samples.filter((x) => x.name === gauge)).toHaveLength(1);
+      expect(total(written, gauge)).toBeGreaterThanOrEqual(0);
+    }
+
     const mark = inst.events.length;
     process.kill(inst.currentPid('primary'), 'SIGKILL');
     await inst.waitEvent((e) => e.event === 'promoted', 10_000, mark);
@@ -58,6 +82,14 @@ describe('--metrics on a live tree', () => {
     expect(total(after, 'osps_failovers_total', { role: 'primary' })).toBe(1);
     expect(total(after, 'osps_restarts_total', { role: 'primary' })).toBeGreaterThanOrEqual(1);
     expect(total(after, 'osps_events_total', { event: 'promoted' })).toBe(1);
+    // The promoted primary counts from zero; the endpoint adds its counts to the totals. It
+    // journals with fsync until its new standby is in sync, and writes a checkpoint of its own.
+    await client.set('after', 'failover');
+    const later = await waitFor('writes counted across the failover', async () => {
+      const s = await scrape(base);
+      return total(s, 'osps_writes_total', { op: 'set' }) === 6 && total(s, 'osps_journal_fsync_seconds_count') > fsyncs && s;
+    });
+    expect(total(later, 'osps_errors_total', { code: 'WRONG_TYPE' })).toBe(1);
     if (process.env.OSPS_KEEP_SCRAPE) fs.writeFileSync(process.env.OSPS_KEEP_SCRAPE, await (await fetch(`${base}metrics`)).text());
 
     if (haveChromium) {

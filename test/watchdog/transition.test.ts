@@ -5,7 +5,7 @@ import type { Role, ServerToWatchdog } from '../../dist/protocol/control.js';
 import { EXIT_DATA_REFUSED } from '../../dist/protocol/exit-codes.js';
 import { childSpecs } from '../../dist/watchdog/child-spec.js';
 import { initialState, type Action, type Input, type Limits, type SupervisorState } from '../../dist/watchdog/machine.js';
-import { toRecord } from '../../dist/watchdog/projections.js';
+import { emptyTelemetry, toRecord, toStatus } from '../../dist/watchdog/projections.js';
 import { transition } from '../../dist/watchdog/transition.js';
 
 const LIMITS: Limits = {
@@ -159,6 +159,27 @@ describe('supervision state machine', () => {
     d.exit(secondary);
     expect(kinds(d.advance(1000))).not.toContain('spawn');
     expect(d.advance(1001)).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+  });
+
+  it('status speaks of the standby as of the last event, not of the last pong', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    const config = { pingIntervalMs: 100, alarmMs: 1000, memoryCeilingBytes: 0, ringBytes: 1 << 22, faultInjection: false };
+    const standby = () => toStatus(d.state, { now: d.now, startedAt: d.now, self: { cpu: null, rss: null }, telemetry: () => emptyTelemetry(), config, events: [] }).standby;
+    expect(standby()).toBe('in-sync');
+    d.exit(secondary);
+    expect(standby()).toBe('absent');
+    // A pong the primary sent before it noticed does not bring it back.
+    d.msg(primary, pong('primary', 1, { standby: 'in-sync' }));
+    expect(standby()).toBe('absent');
+    // Nor does a new standby that has not paired yet: the primary spoke of the old one.
+    const [fresh] = d.answerSpawns(d.advance(LIMITS.standbyReleaseMs + 1));
+    d.msg(primary, pong('primary', 1, { standby: 'in-sync' }));
+    expect(standby()).toBe('absent');
+    d.msg(primary, { t: 'standby', state: 'syncing', commitSeq: 0, peerPid: d.pid(fresh!) });
+    expect(standby()).toBe('syncing');
+    d.msg(primary, { t: 'standby', state: 'in-sync', commitSeq: 0, peerPid: d.pid(fresh!) });
+    expect(standby()).toBe('in-sync');
   });
 
   it('hang: an unanswered ping older than the alarm fences the primary (kill and reap) before promotion', () => {
