@@ -186,6 +186,18 @@ function print() {
   console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   console.log(`errors seen by the generators: ${errs}`);
+  printGoals();
+}
+
+/** The write-path goals, met or not; where the time goes when not: README, "Where a write's time goes". */
+function printGoals() {
+  const { zmqEcho64: ze, osZmq64: oz, osResp64: or, redis64: rd } = R;
+  const goal = (what, value, met) => console.log(`  ${met ? 'met    ' : 'NOT met'}  ${what}: ${value}`);
+  console.log('goals (replicated writes):');
+  goal('zeromq @64 >= 0.80x the bare echo', ratio(oz.opsPerSec, ze.opsPerSec), oz.opsPerSec >= 0.8 * ze.opsPerSec);
+  if (rd) goal('RESP @64 >= 1.00x Redis SET+WAIT', ratio(or.opsPerSec, rd.opsPerSec), or.opsPerSec >= rd.opsPerSec);
+  goal('p50 @1 (zeromq) <= 0.150 ms', ms(R.osZmq1.p50), R.osZmq1.p50 <= 0.15);
+  console.log('  where the time goes, and why a goal stops where it does: README.md, "Where a write\'s time goes" (node bench/profile.mjs shows it)');
 }
 
 process.on('exit', () => {

@@ -1,6 +1,11 @@
 // Poison quarantine: before applying a request the primary notes which one it is in a small
 // file of the data dir; if the process dies or hangs there, the next primary finds the note
 // and counts a strike. A request with two strikes is answered POISONED, never applied again.
+//
+// A batch of commands is noted once: the file lists them all, and before each one only a
+// cursor moves, in memory that outlives the process (the shm header), so a write costs no
+// system call of its own. Without the cursor (no shm), each command is noted in the file.
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { logLine } from '../log.js';
@@ -8,7 +13,20 @@ import { logLine } from '../log.js';
 /** Strikes after which a request is quarantined. */
 export const POISON_STRIKES = 2;
 const ACTIVE = 0x41; // 'A': a request is being applied
+const BATCH = 0x42; // 'B': one of a batch of requests is being applied; the cursor says which
 const DONE = Buffer.from('D');
+
+/** Where the primary is in the batch its note lists; kept where the next primary can read it. */
+export interface BatchCursor {
+  /** `index`: 1 + the position in the batch of the command being applied (0: none yet). */
+  set(batch: number, index: number): void;
+  get(): { batch: number; index: number };
+}
+
+interface Noted {
+  id: string;
+  digest: string;
+}
 
 export class Quarantine {
   private readonly strikes = new Map<string, number>();
@@ -16,8 +34,15 @@ export class Quarantine {
   private readonly markFile: string;
   private fd: number | null = null;
   private doneScheduled = false;
+  /** The batch the note lists, and how far before() has come through it. */
+  private listed: readonly Noted[] | null = null;
+  private at = 0;
+  private batch = randomInt(1, 0x7fffffff);
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly cursor: BatchCursor | null = null,
+  ) {
     this.file = path.join(dataDir, 'quarantine.json');
     this.markFile = path.join(dataDir, 'applying');
     try {
@@ -36,11 +61,13 @@ export class Quarantine {
     } catch {
       return;
     }
-    if (b[0] !== ACTIVE) return;
     const nl = b.indexOf(0x0a);
+    const body = b.subarray(1, nl < 0 ? b.length : nl).toString('utf8');
     let mark: { id?: unknown; digest?: unknown };
     try {
-      mark = JSON.parse(b.subarray(1, nl < 0 ? b.length : nl).toString('utf8')) as typeof mark;
+      if (b[0] === ACTIVE) mark = JSON.parse(body) as typeof mark;
+      else if (b[0] === BATCH) mark = this.batchCulprit(JSON.parse(body) as { batch?: unknown; list?: unknown });
+      else return;
     } catch {
       return;
     }
@@ -57,11 +84,49 @@ export class Quarantine {
     return this.strikes.size > 0 && (this.strikes.get(`${id}\0${digest}`) ?? 0) >= POISON_STRIKES;
   }
 
+  /**
+   * The commands about to be applied, in order: noted in one write, after which before()
+   * only moves the cursor for each of them. No-op without a cursor or for a single command.
+   */
+  expect(list: readonly Noted[]): void {
+    if (!this.cursor || list.length < 2) return;
+    this.openMark();
+    this.batch = this.batch >= 0x7fffffff ? 1 : this.batch + 1;
+    const b = Buffer.from(`B${JSON.stringify({ batch: this.batch, list: list.map((e) => [e.id, e.digest]) })}\n`);
+    this.cursor.set(this.batch, 0);
+    fs.writeSync(this.fd as number, b, 0, b.length, 0);
+    this.listed = list;
+    this.at = 0;
+    this.scheduleDone();
+  }
+
   /** Notes the request about to be applied; cleared once the current batch of work is over. */
   before(id: string, digest: string): void {
-    this.fd ??= fs.openSync(this.markFile, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+    const list = this.listed;
+    if (list) {
+      // Applied in the order listed; some listed entries (digest checks) never come here.
+      for (let i = this.at; i < list.length; i++) {
+        const e = list[i] as Noted;
+        if (e.id === id && e.digest === digest) {
+          this.at = i + 1;
+          (this.cursor as BatchCursor).set(this.batch, i + 1);
+          return;
+        }
+      }
+      // Not in the list (a timer's entry notes its timer): the file says which from here on.
+      this.listed = null;
+    }
+    this.openMark();
     const b = Buffer.from(`A${JSON.stringify({ id, digest })}\n`);
-    fs.writeSync(this.fd, b, 0, b.length, 0);
+    fs.writeSync(this.fd as number, b, 0, b.length, 0);
+    this.scheduleDone();
+  }
+
+  private openMark(): void {
+    this.fd ??= fs.openSync(this.markFile, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600);
+  }
+
+  private scheduleDone(): void {
     if (!this.doneScheduled) {
       this.doneScheduled = true;
       // Runs only if the event loop comes back: not after a crash or a hang inside a handler.
@@ -69,8 +134,17 @@ export class Quarantine {
     }
   }
 
+  /** The command of a batch note the cursor points at, if the cursor is this note's. */
+  private batchCulprit(note: { batch?: unknown; list?: unknown }): { id?: unknown; digest?: unknown } {
+    const c = this.cursor?.get();
+    if (!c || c.batch !== note.batch || c.index < 1 || !Array.isArray(note.list)) return {};
+    const e = note.list[c.index - 1] as unknown;
+    return Array.isArray(e) ? { id: e[0], digest: e[1] } : {};
+  }
+
   done(): void {
     this.doneScheduled = false;
+    this.listed = null;
     if (this.fd !== null) fs.writeSync(this.fd, DONE, 0, 1, 0);
   }
 

@@ -29,7 +29,16 @@
  *   256 4×i64  heartbeats (ms timestamps) indexed by HeartbeatSlot   live, Atomics
  *   320   u16  instance name length in bytes (<= 200)
  *   322  200B  instance name, UTF-8
- *   522..4095  reserved (0)
+ *   522..575  reserved (0)
+ *   576   i32  reader awake: generation + 1 from a doorbell (set by the writer as it rings)
+ *              or the reader's wake() until the reader's sleep(), else 0
+ *                                           live, Atomics (own cache line); the writer rings no
+ *                                           doorbell while it is set
+ *   580..639  reserved (0)
+ *   640 2×i32  applying: batch token, 1 + index of the command being applied (0: none)
+ *                                           live, Atomics, written by the primary; read by its
+ *                                           successor to tell which command killed or hung it
+ *   648..4095  reserved (0)
  *
  * Data ring (starts at DATA_OFFSET = 4096): head and tail are free-running u32 byte
  * positions; the byte offset in the ring is `pos & (capacity - 1)`, which stays consistent
@@ -87,6 +96,8 @@ export const Hdr = {
   HEARTBEATS: 256,
   INSTANCE_LEN: 320,
   INSTANCE: 322,
+  READER_AWAKE: 576,
+  APPLYING: 640,
 } as const;
 
 /** Heartbeat words in the header, one per party, so any process can see who is alive. */

@@ -1,6 +1,6 @@
 // Reads a journal's records and finds where it stops being valid, without executing
 // anything: replay and repair both start here.
-import { recordAt, validRecordAfter, TAG_END, TAG_ENTRY, TAG_LEGACY, TAG_PART, type RecordAt } from './records.js';
+import { recordAt, validRecordAfter, TAG_END, TAG_ENTRY, TAG_JSON_ENTRY, TAG_LEGACY, TAG_PART, type RecordAt } from './records.js';
 
 export interface Problem {
   offset: number;
@@ -52,7 +52,7 @@ export function inspectJournal(data: Buffer): Inspection {
         break;
       }
       checkpointEnd = records.length;
-    } else if (tag === TAG_ENTRY) {
+    } else if (tag === TAG_ENTRY || tag === TAG_JSON_ENTRY) {
       if (checkpointEnd < 0) {
         problem = bad('an entry before the checkpoint is complete');
         break;

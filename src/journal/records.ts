@@ -1,12 +1,14 @@
 // The journal's record framing: u32 length, u32 crc32(payload), payload. The payload's
 // first byte says what it is; an older version's records are JSON and start with '{'.
 import { crc32 } from '../ipc/crc32.js';
-import { ENTRY_TAG } from '../protocol/replication.js';
+import { ENTRY_TAG, JSON_ENTRY_TAG } from '../protocol/replication.js';
 
 export const RECORD_HEADER = 8;
 
 /** An entry, in the bytes the ring carries it. */
-export const TAG_ENTRY = ENTRY_TAG; // 'W'
+export const TAG_ENTRY = ENTRY_TAG; // 'B'
+/** An entry in the JSON form of earlier versions (still replayed). */
+export const TAG_JSON_ENTRY = JSON_ENTRY_TAG; // 'W'
 /** One part of a checkpoint (a host snapshot part). */
 export const TAG_PART = 0x50; // 'P'
 /** The checkpoint is complete; entries follow. */

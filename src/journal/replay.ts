@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import type { ServiceHost } from '../host/host.js';
 import { SnapshotRestorer } from '../host/snapshot.js';
 import { logLine } from '../log.js';
-import { decodeEntry } from '../protocol/replication.js';
+import { decodeEntry, isEntryTag } from '../protocol/replication.js';
 import { JournalCorruptError } from './errors.js';
 import { inspectJournal } from './inspect.js';
 import { replayLegacy } from './legacy.js';
-import { RECORD_HEADER, TAG_ENTRY, TAG_PART } from './records.js';
+import { RECORD_HEADER, TAG_PART } from './records.js';
 
 /**
  * Rebuilds in `host` the state a previous primary journaled: its checkpoint, then every
@@ -34,7 +34,7 @@ export function replayJournal<S>(file: string, host: ServiceHost<S>): boolean {
         at = r.offset;
         const tag = r.body[0];
         if (tag === TAG_PART) restorer.feed(r.body.subarray(1));
-        else if (tag === TAG_ENTRY) host.apply(decodeEntry(r.body));
+        else if (isEntryTag(tag)) host.apply(decodeEntry(r.body));
         else restorer.finish(host);
       }
     } catch (err) {

@@ -23,7 +23,7 @@ const JOURNAL_RETRY_MS = 1000;
 // The host's own entries (timers, digest checks) have ops starting with '@'.
 const AT = '@'.charCodeAt(0);
 
-type Waiter = { resolve: (r: Reply) => void; deadline: number };
+type Waiter = { done: (r: Reply) => void; deadline: number };
 
 /** A command applied on the primary, not yet acknowledged: waits for the standby's ack or the journal's fsync. */
 interface InFlight {
@@ -75,6 +75,9 @@ export class CommitPipeline {
   /** The pid of the standby paired (or last paired) with us. */
   standbyPid = 0;
   private ringSeq = 0;
+  /** Ring seq the standby has acked, and whether it acked anything since the last sweep. */
+  private ackedRingSeq = 0;
+  private ackedSinceSweep = false;
   /** The snapshot for a new standby, while its chunks are going into the ring. */
   private feed: SnapshotFeed | null = null;
   /** Ring seq of the last snapshot chunk, once it has been appended. */
@@ -116,31 +119,28 @@ export class CommitPipeline {
 
   /** `argsJson` is `JSON.stringify(cmd.args)`, which the caller made to digest it. */
   submit(cmd: Command, argsJson: string): Promise<Reply> {
-    return new Promise<Reply>((resolve) => {
-      const waiter: Waiter = { resolve, deadline: Date.now() + this.d.cfg.writeDeadlineMs };
-      const inflight = this.byId.get(cmd.id);
-      if (inflight) {
-        if (inflight.digest !== cmd.digest) return resolve(reused(cmd.id));
-        inflight.waiters.push(waiter);
-        return;
-      }
-      const done = this.d.host.lookup(cmd.id, cmd.digest);
-      if (done) return resolve('reply' in done ? done.reply : reused(cmd.id));
-      const queued = this.queuedById.get(cmd.id);
-      if (queued) {
-        if (queued.digest !== cmd.digest) return resolve(reused(cmd.id));
-        queued.waiters.push(waiter);
-        return;
-      }
-      if (this.queue.length >= this.d.cfg.maxQueuedWrites) {
-        resolve(errorReply(cmd.id, 'UNAVAILABLE', 'too many writes queued; retry with the same id'));
-        return;
-      }
-      const q: Queued = { id: cmd.id, op: cmd.op, args: cmd.args, digest: cmd.digest, seq: 0, at: 0, argsJson, waiters: [waiter], payload: null };
-      this.queue.push(q);
-      this.queuedById.set(cmd.id, q);
-      this.schedulePump();
-    });
+    return new Promise<Reply>((resolve) => this.enqueue(cmd, argsJson, resolve));
+  }
+
+  /**
+   * Like submit(), with a callback: the request path allocates no promise. `done` is called
+   * once, maybe before this returns, and must not throw.
+   */
+  enqueue(cmd: Command, argsJson: string, done: (r: Reply) => void): void {
+    const waiter: Waiter = { done, deadline: Date.now() + this.d.cfg.writeDeadlineMs };
+    const inflight = this.byId.get(cmd.id);
+    if (inflight) return inflight.digest === cmd.digest ? void inflight.waiters.push(waiter) : done(reused(cmd.id));
+    const found = this.d.host.lookup(cmd.id, cmd.digest);
+    if (found) return done('reply' in found ? found.reply : reused(cmd.id));
+    const queued = this.queuedById.get(cmd.id);
+    if (queued) return queued.digest === cmd.digest ? void queued.waiters.push(waiter) : done(reused(cmd.id));
+    if (this.queue.length >= this.d.cfg.maxQueuedWrites) {
+      return done(errorReply(cmd.id, 'UNAVAILABLE', 'too many writes queued; retry with the same id'));
+    }
+    const q: Queued = { id: cmd.id, op: cmd.op, args: cmd.args, digest: cmd.digest, seq: 0, at: 0, argsJson, waiters: [waiter], payload: null };
+    this.queue.push(q);
+    this.queuedById.set(cmd.id, q);
+    this.schedulePump();
   }
 
   /** Resolves once every entry applied so far is committed: reads never see a write that could still be lost. */
@@ -174,6 +174,7 @@ export class CommitPipeline {
     // No reader is attached to the old ring contents any more: start a new generation.
     this.writer.reset();
     this.ringSeq = 0;
+    this.ackedRingSeq = 0;
     this.snapshotEndSeq = Infinity;
     try {
       // Commands wait (the host holds them) until the last part is in the ring: consistent.
@@ -189,6 +190,8 @@ export class CommitPipeline {
   private onAck(upTo: number): void {
     if (upTo > this.ringSeq) return this.lose(`ack ${upTo} beyond ring seq ${this.ringSeq}`);
     this.d.ring.ackSeq = upTo;
+    this.ackedRingSeq = upTo;
+    this.ackedSinceSweep = true;
     const start = this.inflightHead;
     while (this.inflightHead < this.inflight.length && (this.inflight[this.inflightHead] as InFlight).ringSeq <= upTo) this.inflightHead++;
     const acked = this.inflight.slice(start, this.inflightHead);
@@ -318,7 +321,7 @@ export class CommitPipeline {
       }
       if (payload.length > this.writer.maxPayload) {
         this.dequeue();
-        for (const w of q.waiters) w.resolve(errorReply(q.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
+        for (const w of q.waiters) tell(w, errorReply(q.id, 'TOO_LARGE', 'write is larger than the replication ring can carry'));
         // Its seq is not used: the next command takes it.
         if (this.queue[0]) (this.queue[0] as Queued).payload = null;
         continue;
@@ -345,11 +348,13 @@ export class CommitPipeline {
         this.ringSeq = markSeq;
       }
       for (const { q } of batch) {
-        for (const w of q.waiters) w.resolve(errorReply(q.id, 'UNAVAILABLE', `journal cannot write (${refused.message}); not applied; retry with the same id`));
+        for (const w of q.waiters) tell(w, errorReply(q.id, 'UNAVAILABLE', `journal cannot write (${refused.message}); not applied; retry with the same id`));
       }
       // The command at the head was numbered after the refused ones.
       if (this.queue[0]) (this.queue[0] as Queued).payload = null;
     } else {
+      // One quarantine note for the batch, not one write per command.
+      if (batch.length > 1) this.d.host.quarantine?.expect(batch.map((b) => b.q));
       for (const { q, ringSeq } of batch) {
         const f = this.applyEntry(q, ringSeq);
         if (ringSeq < 0) degraded.push(f);
@@ -357,9 +362,10 @@ export class CommitPipeline {
       this.d.journal.compactIfDue();
     }
     if (this.ringSeq > startRingSeq) {
-      this.writer.publish();
+      // A standby still draining sees these entries without a doorbell.
+      const ring = this.writer.publish();
       this.d.ring.writeSeq = this.ringSeq;
-      this.link.doorbell(this.ringSeq);
+      if (ring) this.link.doorbell(this.ringSeq);
     }
     if (degraded.length > 0) this.commitJournaled(degraded);
   }
@@ -397,7 +403,7 @@ export class CommitPipeline {
         // reading an unconfirmed reply from the dedup window) until a later sync covers them.
         for (const f of this.journalPending) {
           if (f.seq > upTo) break;
-          for (const w of f.waiters) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', `journal not durable (${err.message}); retry with the same id`));
+          for (const w of f.waiters) tell(w, errorReply(f.reply.id, 'UNAVAILABLE', `journal not durable (${err.message}); retry with the same id`));
           f.waiters = [];
         }
         if (!this.journalRetry && !this.closed) {
@@ -426,7 +432,7 @@ export class CommitPipeline {
 
   private settle(f: InFlight): void {
     this.byId.delete(f.reply.id as string);
-    for (const w of f.waiters) w.resolve(f.reply);
+    for (const w of f.waiters) tell(w, f.reply);
     f.waiters = [];
   }
 
@@ -452,11 +458,15 @@ export class CommitPipeline {
    * is dropped unapplied; an applied one stays in flight, so its retry gets the real answer.
    */
   private expire(): void {
+    // Doorbells are skipped while the standby drains; should one ever be missed, a sweep
+    // without acks rings again (a spare doorbell costs the standby an empty read).
+    if (this.standby !== 'absent' && this.ackedRingSeq < this.ringSeq && !this.ackedSinceSweep) this.link.doorbell(this.ringSeq);
+    this.ackedSinceSweep = false;
     const now = Date.now();
     const late = (ws: Waiter[]): Waiter[] => ws.filter((w) => w.deadline <= now);
     for (let i = 0; i < this.queue.length; i++) {
       const q = this.queue[i] as Queued;
-      for (const w of late(q.waiters)) w.resolve(errorReply(q.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
+      for (const w of late(q.waiters)) tell(w, errorReply(q.id, 'UNAVAILABLE', 'replication stalled: write not applied; retry with the same id'));
       q.waiters = q.waiters.filter((w) => w.deadline > now);
       if (q.waiters.length === 0) {
         this.queue.splice(i--, 1);
@@ -469,9 +479,18 @@ export class CommitPipeline {
       // In-flight entries are in arrival order, and a retry's waiter joins after the first:
       // once the oldest waiter of an entry is not late, no later entry has a late one either.
       if ((f.waiters[0] as Waiter).deadline > now) break;
-      for (const w of late(f.waiters)) w.resolve(errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
+      for (const w of late(f.waiters)) tell(w, errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
       f.waiters = f.waiters.filter((w) => w.deadline > now);
     }
+  }
+}
+
+/** A caller's callback runs inside the pipeline's loops: its failure must not break them. */
+function tell(w: Waiter, r: Reply): void {
+  try {
+    w.done(r);
+  } catch (err) {
+    logLine('primary', 'internal-error', { id: r.id, error: (err as Error).stack ?? String(err) });
   }
 }
 

@@ -150,7 +150,7 @@ export class Primary {
       if (host.isCommand(req.op)) {
         const argsJson = JSON.stringify(args);
         const cmd = { id: req.id, op: req.op, args, digest: requestDigest(req.op, argsJson) };
-        this.pipeline.submit(cmd, argsJson).then(respond, (err: Error) => respond(internal(req, err)));
+        this.pipeline.enqueue(cmd, argsJson, respond);
         return;
       }
       if (host.isQuery(req.op)) return this.afterCommit(req, respond, () => host.query(req.op, args, req.id));

@@ -54,7 +54,7 @@ export class RespDoor implements RespBackend {
   command(req: RespRequest): Promise<RespReply> {
     const argsJson = JSON.stringify(req.args);
     const cmd = { id: req.id, op: req.op, args: req.args, digest: requestDigest(req.op, argsJson) };
-    return this.d.pipeline.submit(cmd, argsJson).then((reply) => this.answer(reply), (err: Error) => this.internal(req, err));
+    return new Promise((resolve) => this.d.pipeline.enqueue(cmd, argsJson, (reply) => resolve(this.answer(reply))));
   }
 
   query(req: RespRequest): Promise<RespReply> {

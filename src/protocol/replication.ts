@@ -67,39 +67,100 @@ export type RingPayload =
   | { kind: 'entry'; entry: Entry }
   | { kind: 'snapshot'; index: number; endOfPart: boolean; last: boolean; bytes: Uint8Array };
 
-/** First byte of an entry payload; the journal stores entries with the same bytes. */
-export const ENTRY_TAG = 0x57; // 'W'
+/**
+ * First byte of an entry payload; the journal stores entries with the same bytes. Entries are
+ * written binary; the JSON form of earlier versions is still read (their journals replay).
+ */
+export const ENTRY_TAG = 0x42; // 'B'
+/** The JSON entry of earlier versions: header, then `{"i","o","d","a"}`. */
+export const JSON_ENTRY_TAG = 0x57; // 'W'
 const SNAP = 0x53; // 'S'
+/** Tag, seq (f64), at (f64): the same in both entry forms. */
 const ENTRY_HEADER = 17;
 const SNAP_HEADER = 6;
 const END_OF_PART = 1;
 const LAST = 2;
+/** Id, op and digest are each a u16 byte length and UTF-8 bytes. */
+const MAX_FIELD_BYTES = 0xffff;
+
+/** True for the first byte of either entry form. */
+export function isEntryTag(tag: number | undefined): boolean {
+  return tag === ENTRY_TAG || tag === JSON_ENTRY_TAG;
+}
 
 /**
- * `argsJson` is `JSON.stringify(args)` when the caller has it already (it digested it).
- * The body is built by hand: one stringify of the arguments, not of a wrapper object.
+ * An entry, binary: header, then id, op and digest (each a u16 length and UTF-8), then the
+ * arguments' JSON to the end. Generic: any service's (id, op, args); only the arguments are
+ * JSON, so the standby parses nothing else. `argsJson` is `JSON.stringify(args)` when the
+ * caller has it already (it digested it).
  */
 export function encodeEntry(e: Entry, argsJson = JSON.stringify(e.args)): Buffer {
+  // UTF-8 cannot carry a lone surrogate (JSON escapes it): such an id keeps the JSON form.
+  if (!(isWellFormed(e.id) && isWellFormed(e.op) && isWellFormed(e.digest))) return encodeJsonEntry(e, argsJson);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: room enough, cut to size below.
+  const argsRoom = argsJson.length > 1024 ? Buffer.byteLength(argsJson) : 3 * argsJson.length;
+  const room = ENTRY_HEADER + 6 + 3 * (e.id.length + e.op.length + e.digest.length) + argsRoom;
+  const b = Buffer.allocUnsafe(room);
+  b[0] = ENTRY_TAG;
+  b.writeDoubleLE(e.seq, 1);
+  b.writeDoubleLE(e.at, 9);
+  let at = writeField(b, ENTRY_HEADER, e.id);
+  at = writeField(b, at, e.op);
+  at = writeField(b, at, e.digest);
+  at += b.write(argsJson, at, 'utf8');
+  return at === room ? b : b.subarray(0, at);
+}
+
+/** The JSON form of earlier versions. */
+export function encodeJsonEntry(e: Entry, argsJson = JSON.stringify(e.args)): Buffer {
   const body = `{"i":${JSON.stringify(e.id)},"o":${JSON.stringify(e.op)},"d":${JSON.stringify(e.digest)},"a":${argsJson}}`;
   const b = Buffer.allocUnsafe(ENTRY_HEADER + Buffer.byteLength(body));
-  b[0] = ENTRY_TAG;
+  b[0] = JSON_ENTRY_TAG;
   b.writeDoubleLE(e.seq, 1);
   b.writeDoubleLE(e.at, 9);
   b.write(body, ENTRY_HEADER, 'utf8');
   return b;
 }
 
+// String.prototype.isWellFormed (Node 20) is newer than the ES2022 library types.
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+function writeField(b: Buffer, at: number, s: string): number {
+  const n = b.write(s, at + 2, 'utf8');
+  if (n > MAX_FIELD_BYTES) throw new Error(`entry field of ${n} bytes`);
+  b.writeUInt16LE(n, at);
+  return at + 2 + n;
+}
+
 /** Throws on anything malformed. */
 export function decodeEntry(b: Uint8Array): Entry {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (buf.length < ENTRY_HEADER || buf[0] !== ENTRY_TAG) throw new Error('not an entry');
+  if (buf.length < ENTRY_HEADER || !isEntryTag(buf[0])) throw new Error('not an entry');
   const seq = buf.readDoubleLE(1);
   const at = buf.readDoubleLE(9);
+  if (!Number.isSafeInteger(seq) || !Number.isFinite(at)) throw new Error('malformed entry');
+  if (buf[0] === JSON_ENTRY_TAG) return decodeJsonEntry(buf, seq, at);
+  let off = ENTRY_HEADER;
+  const field = (): string => {
+    if (off + 2 > buf.length) throw new Error('malformed entry');
+    const n = buf.readUInt16LE(off);
+    const end = off + 2 + n;
+    if (end > buf.length) throw new Error('malformed entry');
+    const s = buf.toString('utf8', off + 2, end);
+    off = end;
+    return s;
+  };
+  const id = field();
+  const op = field();
+  const digest = field();
+  const args = JSON.parse(buf.toString('utf8', off)) as Json;
+  return { seq, at, id, op, digest, args };
+}
+
+function decodeJsonEntry(buf: Buffer, seq: number, at: number): Entry {
   const o = JSON.parse(buf.toString('utf8', ENTRY_HEADER)) as { i?: unknown; o?: unknown; d?: unknown; a?: Json } | null;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('malformed entry');
-  if (!Number.isSafeInteger(seq) || !Number.isFinite(at) || typeof o.i !== 'string' || typeof o.o !== 'string' || typeof o.d !== 'string' || o.a === undefined) {
-    throw new Error('malformed entry');
-  }
+  if (typeof o.i !== 'string' || typeof o.o !== 'string' || typeof o.d !== 'string' || o.a === undefined) throw new Error('malformed entry');
   return { seq, at, id: o.i, op: o.o, digest: o.d, args: o.a };
 }
 
@@ -119,7 +180,7 @@ export function snapshotChunkRoom(maxPayload: number): number {
 
 /** Throws on anything malformed: the caller treats that like ring corruption. */
 export function decodeRingPayload(b: Uint8Array): RingPayload {
-  if (b.length >= ENTRY_HEADER && b[0] === ENTRY_TAG) return { kind: 'entry', entry: decodeEntry(b) };
+  if (b.length >= ENTRY_HEADER && isEntryTag(b[0])) return { kind: 'entry', entry: decodeEntry(b) };
   if (b.length >= SNAP_HEADER && b[0] === SNAP) {
     const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     const flags = buf[5] as number;

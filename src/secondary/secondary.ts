@@ -82,30 +82,40 @@ export class Secondary {
   /**
    * Applies published entries, up to `budget` payload bytes per call so that receiving a large
    * snapshot leaves room for the watchdog's pings; the rest is drained on the next turn.
+   * While it drains the reader is marked awake, so the primary rings no doorbell for entries
+   * it publishes meanwhile; each round of entries is acked as soon as it is applied.
    * Returns false if the ring was corrupt.
    */
   drain(budget = Infinity): boolean {
     // Created at the first doorbell: by then the primary has reset the ring for us.
-    this.reader ??= new RingReader(this.d.ring, { nextSeq: 1, expectedEpoch: () => this.pairEpoch });
-    let last = 0;
+    const reader = (this.reader ??= new RingReader(this.d.ring, { nextSeq: 1, expectedEpoch: () => this.pairEpoch }));
     let bytes = 0;
     try {
-      while (bytes < budget) {
-        const entries = this.reader.read();
-        if (entries.length === 0) break;
-        for (const e of entries) {
-          this.applyPayload(e.payload);
-          last = e.seq;
-          bytes += e.payload.length;
+      reader.wake();
+      for (;;) {
+        let last = 0;
+        while (bytes < budget) {
+          const entries = reader.read();
+          if (entries.length === 0) break;
+          for (const e of entries) {
+            this.applyPayload(e.payload);
+            last = e.seq;
+            bytes += e.payload.length;
+          }
+          reader.release();
         }
-        this.reader.release();
+        if (last > 0) this.s2p?.write(encodeLink({ t: 'ack', upTo: last }));
+        // Over budget: still awake, the next turn goes on.
+        if (bytes >= budget) break;
+        // Entries published while the flag was up came without a doorbell: take them too.
+        if (reader.sleep()) break;
+        reader.wake();
       }
     } catch (err) {
       const corrupt = err instanceof RingCorruptError;
       this.d.onFatal(`${corrupt ? 'ring corrupt' : 'bad entry'}: ${(err as Error).message}`, true);
       return false;
     }
-    if (last > 0) this.s2p?.write(encodeLink({ t: 'ack', upTo: last }));
     if (bytes >= budget && !this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(() => {

@@ -94,7 +94,9 @@ export class Server {
   /** A primary (or a replay) counts the request its predecessor died applying, and quarantines repeat offenders. */
   private guard(): void {
     if (this.host.quarantine) return;
-    const q = new Quarantine(this.o.cfg.dataDir);
+    // The cursor through a batch lives in shm: it outlives this process, as the note does.
+    const ring = this.ring;
+    const q = new Quarantine(this.o.cfg.dataDir, { set: (batch, index) => ring.setApplying(batch, index), get: () => ring.applying });
     q.strikeLeftover();
     this.host.quarantine = q;
   }

@@ -265,6 +265,41 @@ describe('RingWriter / RingReader', () => {
     w.publish();
     expect(fresh.read().map((e) => e.seq)).toEqual([1]);
   });
+
+  it('publish asks for a doorbell only while the reader of this generation is neither rung nor draining', () => {
+    const ring = newRing();
+    const w = new RingWriter(ring);
+    w.reset();
+    const r = new RingReader(ring, { nextSeq: 1 });
+    w.tryAppend(new Uint8Array(4), 1, 0);
+    expect(w.publish()).toBe(true);
+    // Rung and not yet drained: the next batch needs no doorbell of its own.
+    w.tryAppend(new Uint8Array(4), 2, 0);
+    expect(w.publish()).toBe(false);
+    r.wake();
+    expect(r.read().map((e) => e.seq)).toEqual([1, 2]);
+    // Published while the reader drains: no doorbell, and its sleep() says there is more.
+    w.tryAppend(new Uint8Array(4), 3, 0);
+    expect(w.publish()).toBe(false);
+    expect(r.sleep()).toBe(false);
+    r.wake();
+    expect(r.read().map((e) => e.seq)).toEqual([3]);
+    expect(r.sleep()).toBe(true);
+    w.tryAppend(new Uint8Array(4), 4, 0);
+    expect(w.publish()).toBe(true);
+    // A reader of an older generation left awake does not silence the doorbell.
+    w.reset();
+    r.wake();
+    w.tryAppend(new Uint8Array(4), 1, 0);
+    expect(w.publish()).toBe(true);
+    w.tryAppend(new Uint8Array(4), 2, 0);
+    expect(w.publish()).toBe(false);
+    const fresh = new RingReader(ring, { nextSeq: 1 });
+    expect(fresh.read().map((e) => e.seq)).toEqual([1, 2]);
+    expect(fresh.sleep()).toBe(true);
+    w.tryAppend(new Uint8Array(4), 3, 0);
+    expect(w.publish()).toBe(true);
+  });
 });
 
 describe('corruption is detected and the bad entry never returned', () => {

@@ -17,6 +17,13 @@ export const WRITE_SEQ_IDX = Hdr.WRITE_SEQ >> 3;
 export const COMMIT_SEQ_IDX = Hdr.COMMIT_SEQ >> 3;
 export const ACK_SEQ_IDX = Hdr.ACK_SEQ >> 3;
 export const HEARTBEAT_IDX = Hdr.HEARTBEATS >> 3;
+export const AWAKE_IDX = Hdr.READER_AWAKE >> 2;
+export const APPLYING_IDX = Hdr.APPLYING >> 2;
+
+/** The reader-awake word's value while a reader of ring generation `gen` drains (never 0). */
+export function awakeToken(gen: number): number {
+  return (gen + 1) | 0 || 1;
+}
 
 export interface HeaderInfo {
   capacity: number;

@@ -5,7 +5,7 @@
 import { OspsError, RingCorruptError } from '../../errors.js';
 import { crc32Range } from '../crc32.js';
 import { DATA_OFFSET, ENTRY_HEADER_BYTES, ENTRY_MARKER, Ent, WRAP_MARKER, entryBytes, maxPayloadFor } from '../shm-layout.js';
-import { GEN_IDX, HEAD_IDX, TAIL_IDX } from './header.js';
+import { AWAKE_IDX, GEN_IDX, HEAD_IDX, TAIL_IDX, awakeToken } from './header.js';
 import { type Handle, liveMapping } from './mapping.js';
 import { type ShmRing, ringHandle } from './ring.js';
 
@@ -161,6 +161,24 @@ export class RingReader {
       if (out.length === 0) throw err;
     }
     return out;
+  }
+
+  /**
+   * Tells the writer this reader is draining: entries it publishes from now on need no
+   * doorbell. Call sleep() when done.
+   */
+  wake(): void {
+    Atomics.store(liveMapping(this.h, this.ring.name).i32, AWAKE_IDX, awakeToken(this.generation));
+  }
+
+  /**
+   * Clears the awake flag; false when entries were published meanwhile (maybe without a
+   * doorbell): the caller drains again.
+   */
+  sleep(): boolean {
+    const m = liveMapping(this.h, this.ring.name);
+    Atomics.store(m.i32, AWAKE_IDX, 0);
+    return Atomics.load(m.u32, HEAD_IDX) === this.pos;
   }
 
   /** Frees everything returned so far for the writer (one atomic store of tail). Copy payloads first. */

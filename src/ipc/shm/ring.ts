@@ -10,6 +10,7 @@ import { OspsError } from '../../errors.js';
 import { HEARTBEAT_SLOTS, type HeartbeatSlot } from '../shm-layout.js';
 import {
   ACK_SEQ_IDX,
+  APPLYING_IDX,
   COMMIT_SEQ_IDX,
   EPOCH_IDX,
   GEN_IDX,
@@ -166,6 +167,21 @@ export class ShmRing {
   set ackSeq(v: number) {
     assertSafeCounter('ackSeq', v);
     Atomics.store(this.#live().i64, ACK_SEQ_IDX, BigInt(v));
+  }
+
+  /**
+   * Where the primary is in a batch it applies: a token naming the batch (its quarantine
+   * note says which) and 1 + the index of the command being applied. Outlives the process.
+   */
+  get applying(): { batch: number; index: number } {
+    const i32 = this.#live().i32;
+    return { batch: Atomics.load(i32, APPLYING_IDX), index: Atomics.load(i32, APPLYING_IDX + 1) };
+  }
+
+  setApplying(batch: number, index: number): void {
+    const i32 = this.#live().i32;
+    Atomics.store(i32, APPLYING_IDX, batch);
+    Atomics.store(i32, APPLYING_IDX + 1, index);
   }
 
   /** Writer's published byte position (mod 2^32), for status and diagnostics. */

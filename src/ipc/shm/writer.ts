@@ -5,7 +5,7 @@
 import { OspsError, RingCorruptError } from '../../errors.js';
 import { crc32Range } from '../crc32.js';
 import { DATA_OFFSET, ENTRY_HEADER_BYTES, ENTRY_MARKER, Ent, WRAP_MARKER, entryBytes, maxPayloadFor } from '../shm-layout.js';
-import { GEN_IDX, HEAD_IDX, TAIL_IDX } from './header.js';
+import { AWAKE_IDX, GEN_IDX, HEAD_IDX, TAIL_IDX, awakeToken } from './header.js';
 import { type Handle, type Mapping, liveMapping } from './mapping.js';
 import { type ShmRing, ringHandle } from './ring.js';
 
@@ -123,9 +123,23 @@ export class RingWriter {
     this.pos = mark;
   }
 
-  /** Makes every appended entry visible to the reader with one atomic store of head. */
-  publish(): void {
-    Atomics.store(liveMapping(this.h, this.ring.name).u32, HEAD_IDX, this.pos);
+  /**
+   * Makes every appended entry visible to the reader with one atomic store of head. Returns
+   * true when the caller must ring the reader's doorbell; false while the reader is awake:
+   * draining (RingReader.wake), or woken by a doorbell rung since its last sleep(). Either
+   * way it drains these entries too before it sleeps, so one doorbell (and one ack) serves
+   * every batch published until then.
+   */
+  publish(): boolean {
+    const m = liveMapping(this.h, this.ring.name);
+    // Store head, then load the flag; the reader clears the flag, then loads head (sleep()):
+    // with both sequentially consistent, one of the two sees the other, so no wake-up is lost.
+    Atomics.store(m.u32, HEAD_IDX, this.pos);
+    const token = awakeToken(Atomics.load(m.i32, GEN_IDX));
+    if (Atomics.load(m.i32, AWAKE_IDX) === token) return false;
+    // The doorbell the caller rings now wakes the reader, which clears this when it is done.
+    Atomics.store(m.i32, AWAKE_IDX, token);
+    return true;
   }
 
   /**
@@ -193,6 +207,7 @@ export class RingWriter {
     const m = liveMapping(this.h, this.ring.name);
     // Generation first: a leftover reader then sees the reset instead of reading garbage.
     Atomics.add(m.i32, GEN_IDX, 1);
+    Atomics.store(m.i32, AWAKE_IDX, 0);
     Atomics.store(m.u32, TAIL_IDX, 0);
     Atomics.store(m.u32, HEAD_IDX, 0);
     this.pos = 0;
