@@ -1,6 +1,7 @@
 // The key-value state as snapshot parts (SERVICE.md): byte strings of records copied as they
 // are stored, so neither a snapshot nor a restore makes a string per key. A part is
-//   [format 1] then records: varint(keyBytes·2 + notWellFormed), varint(valueBytes·2 + …), key, value
+//   [format 1] varint(keys in the whole store, so a restore sizes its tables once)
+//   then records: varint(keyBytes·2 + notWellFormed), varint(valueBytes·2 + …), key, value
 // Restore also takes the parts of older versions: JSON arrays of [key, value] pairs.
 import type { Json, SnapshotPart } from '../../host/service.js';
 import { KvStore, type RecordView } from './store.js';
@@ -10,6 +11,10 @@ const FORMAT = 1;
 const PART_BYTES = 256 * 1024;
 /** The most a record's two length varints take. */
 const HEAD_MAX = 10;
+/** A part's key count is only a hint: a corrupt one must not allocate gigabytes. */
+const MAX_RESERVE = 1 << 24;
+/** The most a part's own head takes: format and key count. */
+const PART_HEAD = 6;
 
 export function* storeParts(store: KvStore): Generator<Uint8Array> {
   const r: RecordView = { buf: Buffer.alloc(0), at: 0, keyBytes: 0, keyWellFormed: true, valueBytes: 0, valueWellFormed: true };
@@ -21,12 +26,13 @@ export function* storeParts(store: KvStore): Generator<Uint8Array> {
     if (p > 0 && p + HEAD_MAX + n > out.length) {
       // Each part has a buffer of its own: the host may keep it while later parts are made.
       yield out.subarray(0, p);
-      out = Buffer.allocUnsafe(Math.max(PART_BYTES, 1 + HEAD_MAX + n));
+      out = Buffer.allocUnsafe(Math.max(PART_BYTES, PART_HEAD + HEAD_MAX + n));
       p = 0;
     }
     if (p === 0) {
-      if (out.length < 1 + HEAD_MAX + n) out = Buffer.allocUnsafe(1 + HEAD_MAX + n);
+      if (out.length < PART_HEAD + HEAD_MAX + n) out = Buffer.allocUnsafe(PART_HEAD + HEAD_MAX + n);
       out[p++] = FORMAT;
+      p = writeVarint(out, p, store.size);
     }
     p = writeVarint(out, p, r.keyBytes * 2 + (r.keyWellFormed ? 0 : 1));
     p = writeVarint(out, p, r.valueBytes * 2 + (r.valueWellFormed ? 0 : 1));
@@ -50,6 +56,7 @@ function readRecords(store: KvStore, part: Uint8Array): void {
   const b = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
   if (b[0] !== FORMAT) throw new Error(`kv snapshot part has unknown format ${b[0]}`);
   const at = { p: 1 };
+  store.reserve(Math.min(readVarint(b, at), MAX_RESERVE));
   while (at.p < b.length) {
     const k = readVarint(b, at);
     const v = readVarint(b, at);
