@@ -5,7 +5,8 @@
 //   { figure, redis, osps, ratio, goal, met }   (numbers or strings; met: true, false or null)
 // opts: { quick, runs, sizes, redis } — quick (--quick or SCALE_QUICK=1) works at 10⁵ keys
 // and takes well under a minute a section; runs (BENCH_RUNS, default 3) runs per figure,
-// reported as medians; sizes: key counts to measure; redis: whether redis-server is present.
+// reported as medians; sizes: key counts to measure (SCALE_SIZES=100000,1000000 to choose);
+// redis: whether redis-server is present.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,7 +23,7 @@ export async function benchScale(args = []) {
   const opts = {
     quick,
     runs: Number(process.env.BENCH_RUNS ?? 3),
-    sizes: quick ? [100_000] : [100_000, 1_000_000, 5_000_000],
+    sizes: process.env.SCALE_SIZES ? process.env.SCALE_SIZES.split(',').map(Number) : quick ? [100_000] : [100_000, 1_000_000, 5_000_000],
     redis: hasCommand('redis-server'),
   };
   console.log(`scale benchmark${quick ? ' (quick: 10⁵ keys)' : ''}: ${opts.runs} runs a figure, medians; Redis ${opts.redis ? 'present' : 'absent (its side is skipped)'}`);
