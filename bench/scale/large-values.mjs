@@ -86,19 +86,21 @@ async function oneRedis(size, durationMs) {
   }
 }
 
-/** The primary's hottest functions (self time) under this load, from --cpu-prof. */
+/** The primary's hottest functions (self time) under this load, from a CPU profile (cpu-profile.mjs). */
 async function profile(size, durationMs) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-bench-prof-'));
   try {
     let primaryPid = 0;
-    await withOsps({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` }, async (tree) => {
+    const preload = path.join(ROOT, 'bench', 'scale', 'cpu-profile.mjs');
+    await withOsps({ NODE_OPTIONS: `--import ${preload}`, OSPS_BENCH_PROFILE_DIR: dir }, async (tree) => {
       primaryPid = tree.pid('primary');
+      process.kill(primaryPid, 'SIGTTIN');
       await load({ kind: 'zmq', target: tree.endpoint, ...loadOpts(size, durationMs) });
     });
     // Profiles are written as each process exits.
     let file;
     for (let i = 0; i < 40 && !file; i++) {
-      file = fs.readdirSync(dir).find((f) => f.includes(`.${primaryPid}.`));
+      file = fs.readdirSync(dir).find((f) => f === `${primaryPid}.cpuprofile`);
       if (!file) await sleep(100);
     }
     return file ? topFunctions(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))) : null;
