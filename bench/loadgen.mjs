@@ -5,11 +5,13 @@
 // samples of all processes merged.
 //   node bench/loadgen.mjs '{"kind":"zmq","target":"tcp://127.0.0.1:5555","clients":32,"warmupMs":500,"durationMs":3000}'
 //   kind resp: "target":"127.0.0.1:6380", "mode":"set" (SET) or "setwait" (SET + WAIT 1 0, written together)
+//   "valueBytes" (default 16), "keySpace": keys each client cycles through (default 1024; fewer for large values)
 import net from 'node:net';
 import * as zmq from 'zeromq';
 
 const o = JSON.parse(process.argv[2]);
 const prefix = `${o.prefix ?? 'lg'}-${process.pid}`;
+const keySpace = o.keySpace ?? 1024;
 const lat = [];
 let total = 0;
 let inWindow = 0;
@@ -34,7 +36,7 @@ async function zmqClient(i) {
   s.connect(o.target);
   const value = 'x'.repeat(o.valueBytes ?? 16);
   for (let k = 0; ; k++) {
-    const frame = Buffer.from(JSON.stringify({ id: `${prefix}-${i}-${k}`, op: 'set', key: `${prefix}-${i}-${k & 1023}`, value }));
+    const frame = Buffer.from(JSON.stringify({ id: `${prefix}-${i}-${k}`, op: 'set', key: `${prefix}-${i}-${k % keySpace}`, value }));
     const sent = performance.now();
     await s.send(frame);
     const [reply] = await s.receive();
@@ -56,7 +58,7 @@ function respClient(i) {
     let sent = 0;
     let buf = '';
     const send = () => {
-      const key = `${prefix}-${i}-${k++ & 1023}`;
+      const key = `${prefix}-${i}-${k++ % keySpace}`;
       let cmd = `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`;
       if (want === 2) cmd += '*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$1\r\n0\r\n';
       got = 0;

@@ -1,8 +1,10 @@
 // `npm run bench`: runs each benchmark RUNS times (default 3) and prints every run plus medians.
+// `npm run bench -- NAME` runs one of them; `scale` (bench/scale.mjs) runs only when named.
 import { benchIpc } from './ipc.mjs';
 import { benchPair } from './pair.mjs';
 import { benchSupervisor } from './supervisor.mjs';
 import { benchService } from './service.mjs';
+import { benchScale } from './scale.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.argv[2];
@@ -41,3 +43,5 @@ if (!only || only === 'ipc') await many('ipc (ring + FIFO vs zeromq ipc:// echo)
 if (!only || only === 'pair') await many('supervised pair', benchPair);
 if (!only || only === 'supervisor') await many('supervising the supervisor', benchSupervisor);
 if (!only || only === 'service') await many('service module vs built-in set', benchService);
+// Minutes long at millions of keys: only when asked for (`npm run bench -- scale [--quick]`).
+if (only === 'scale') await benchScale(process.argv.slice(3));

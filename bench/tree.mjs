@@ -33,10 +33,12 @@ const flat = (e) => ({ ...e.fields, event: e.event });
 
 /** A running tree: its events, who holds which role, and when it was started (performance.now()). */
 export class Tree {
-  constructor(label, extraArgs = []) {
+  /** `env`: added to the tree's environment (e.g. NODE_OPTIONS for every process of it). */
+  constructor(label, extraArgs = [], env = undefined) {
     this.name = `bench-${label}-${process.pid}`;
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-bench-'));
     this.extraArgs = extraArgs;
+    this.env = env;
   }
 
   async start() {
@@ -48,6 +50,7 @@ export class Tree {
       dataDir: path.join(this.tmp, 'data'),
       endpoint: this.endpoint,
       args: this.extraArgs,
+      env: this.env,
     });
     this.startedAt = performance.now();
     await this.tree.start({ waitReady: false });

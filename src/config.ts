@@ -32,6 +32,8 @@ export interface Config {
   ringBytes: number;
   /** Client writes remembered for retries with the same id. */
   dedupWindow: number;
+  /** A server that applied many writes and then none for this long collects its heap once (0 = never). */
+  idleGcMs: number;
   /** A write that cannot be replicated (or journaled) within this long is answered UNAVAILABLE. */
   writeDeadlineMs: number;
   /** How long the watchdog waits for a child to become ready before counting it as failed. */
@@ -85,6 +87,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   ringBytes: 16 * 1024 * 1024,
   dedupWindow: 100_000,
+  idleGcMs: 2000,
   writeDeadlineMs: 5000,
   readyTimeoutMs: 10_000,
   stopTimeoutMs: 5000,

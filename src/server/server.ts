@@ -15,6 +15,7 @@ import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimeP
 import { Secondary } from '../secondary/secondary.js';
 import type { ServiceDefinition } from '../host/service.js';
 import { ControlLink } from './control-link.js';
+import { startIdleGc } from './idle-gc.js';
 import { EXIT } from '../protocol/exit-codes.js';
 import type { Standby } from '../protocol/standby.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,6 +67,7 @@ export class Server {
 
   async start(): Promise<void> {
     if (this.role === 'primary' && !this.replay()) return;
+    startIdleGc(() => this.host.seq, this.o.cfg.idleGcMs);
     this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
     if (this.role === 'primary') {
       await this.startPrimary();

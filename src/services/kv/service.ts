@@ -1,10 +1,14 @@
 // The built-in key-value service, written against the same contract as a user's service
-// (SERVICE.md). Values are strings; `incr` keeps a decimal integer in one.
+// (SERVICE.md). Values are strings; `incr` keeps a decimal integer in one. The strings are
+// held as bytes in a compact store (store.ts) that reads like a Map.
 import { ServiceError, type ServiceDefinition, type SnapshotPart } from '../../host/service.js';
-import type { Json } from '../../protocol/wire.js';
+import { restoreStore, storeParts } from './parts.js';
+import { KvStore } from './store.js';
+
+export { KvStore };
 
 export interface KvState {
-  map: Map<string, string>;
+  map: KvStore;
 }
 
 interface KvArgs {
@@ -13,13 +17,11 @@ interface KvArgs {
   by?: unknown;
 }
 
-/** A snapshot part is an array of [key, value] pairs of about this many characters. */
-const PART_CHARS = 256 * 1024;
 const DECIMAL = /^-?\d{1,16}$/;
 
 export const kvService: ServiceDefinition<KvState> = {
   name: 'kv',
-  init: () => ({ map: new Map() }),
+  init: () => ({ map: new KvStore() }),
   commands: {
     set(s, args) {
       const a = args as KvArgs;
@@ -46,32 +48,8 @@ export const kvService: ServiceDefinition<KvState> = {
   queries: {
     get: (s, args) => s.map.get(key(args as KvArgs)) ?? null,
   },
-  *snapshot(s): Generator<SnapshotPart> {
-    let part: [string, string][] = [];
-    let chars = 0;
-    for (const e of s.map) {
-      const c = e[0].length + e[1].length + 8;
-      if (part.length > 0 && chars + c > PART_CHARS) {
-        yield part;
-        part = [];
-        chars = 0;
-      }
-      part.push(e);
-      chars += c;
-    }
-    if (part.length > 0) yield part;
-  },
-  restore(parts) {
-    const map = new Map<string, string>();
-    for (const p of parts as Iterable<SnapshotPart>) {
-      if (!Array.isArray(p)) throw new Error('kv snapshot part is not an array of pairs');
-      for (const e of p as Json[]) {
-        if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string') throw new Error('kv snapshot pair is malformed');
-        map.set(e[0], e[1]);
-      }
-    }
-    return { map };
-  },
+  snapshot: (s) => storeParts(s.map),
+  restore: (parts) => ({ map: restoreStore(parts as Iterable<SnapshotPart>) }),
   keyCount: (s) => s.map.size,
 };
 

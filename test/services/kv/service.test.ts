@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceHost } from '../../../dist/host/host.js';
-import { openSnapshot, SnapshotRestorer } from '../../../dist/host/snapshot.js';
+import { legacyParts, openSnapshot, SnapshotRestorer } from '../../../dist/host/snapshot.js';
 import { requestDigest } from '../../../dist/host/digest.js';
 import type { Json } from '../../../dist/protocol/wire.js';
 import { kvService, type KvState } from '../../../dist/services/kv/service.js';
@@ -76,5 +76,22 @@ describe('key-value service', () => {
     const copy = copyOf(h, 50);
     expect(state(copy)).toEqual(state(h));
     expect(copy.dedup.has('r2950')).toBe(false);
+  });
+
+  it('snapshots its keys as bytes, and restores from the JSON pairs of older versions', () => {
+    const h = host(10);
+    run(h, 'a', 'set', { key: 'k\uD800', value: 'é'.repeat(3) });
+    run(h, 'b', 'incr', { key: 'n', by: 41 });
+    const [service] = [...kvService.snapshot!(h.state) as Iterable<unknown>];
+    expect(service).toBeInstanceOf(Uint8Array);
+    const old = host(10);
+    const r = new SnapshotRestorer();
+    for (const p of legacyParts(7, 1234, 'kv', [[['x', '1'], ['k\uD800', 'ééé']], [['n', '41']]], [['a', '', { id: 'a', ok: true, result: 'OK' }]])) r.feed(p);
+    r.finish(old);
+    expect([...old.state.map]).toEqual([['x', '1'], ['k\uD800', 'ééé'], ['n', '41']]);
+    expect(old.seq).toBe(7);
+    expect(old.keys()).toBe(3);
+    expect(run(old, 'c', 'incr', { key: 'n' })).toEqual({ id: 'c', ok: true, result: 42 });
+    expect(old.lookup('a', 'whatever')).toEqual({ reply: { id: 'a', ok: true, result: 'OK' } });
   });
 });

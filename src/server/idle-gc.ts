@@ -1,0 +1,42 @@
+// After a burst of writes the V8 heap keeps the pages the burst's garbage was promoted to:
+// measured here after 10⁵ writes, a primary held 50 MB of old space with 17 MB in use, and
+// gave none of it back in 30 s of idling. One full collection once the writes stop returns
+// it. It is cheap: the key-value store lives outside the JS heap, so the heap is small.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/** Writes since the last collection below which an idle spell is not worth one. */
+const MIN_WRITES = 10_000;
+
+/**
+ * Collects the heap once `progress()` (the applied log position) has stood still for
+ * `idleMs` after at least MIN_WRITES writes. Returns a stop function; the timer never keeps
+ * the process alive.
+ */
+export function startIdleGc(progress: () => number, idleMs: number): () => void {
+  if (idleMs <= 0) return () => {};
+  let gc: (() => void) | null = null;
+  let seen = progress();
+  let collectedAt = seen;
+  let quietSince = Date.now();
+  const timer = setInterval(() => {
+    const now = progress();
+    if (now !== seen) {
+      seen = now;
+      quietSince = Date.now();
+      return;
+    }
+    if (Math.abs(now - collectedAt) < MIN_WRITES || Date.now() - quietSince < idleMs) return;
+    collectedAt = now;
+    gc ??= collector();
+    gc();
+  }, Math.max(50, Math.floor(idleMs / 4)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** V8's gc(), without a global `gc` in our context (a service module never sees it). */
+function collector(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
