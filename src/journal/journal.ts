@@ -255,9 +255,13 @@ export class Journal {
       await fdatasync(fd);
       if (this.closed) throw new Error('journal closed');
       // The switch happens in one turn, so no entry slips between the last record and it;
-      // the fdatasync here covers only what arrived during the one above.
-      writeAllSync(fd, Buffer.concat(ck.records.splice(0)));
-      fs.fdatasyncSync(fd);
+      // the fdatasync here covers only what arrived during the one above (none: no second one,
+      // which a promoted standby's first write would otherwise wait for).
+      const late = ck.records.splice(0);
+      if (late.length > 0) {
+        writeAllSync(fd, Buffer.concat(late));
+        fs.fdatasyncSync(fd);
+      }
       fs.renameSync(tmp, this.file);
       syncDir(dir);
       installed = true;
