@@ -33,7 +33,8 @@ const flat = (e) => ({ ...e.fields, event: e.event });
 
 /** A running tree: its events, who holds which role, and when it was started (performance.now()). */
 export class Tree {
-  constructor(label, extraArgs = []) {
+  constructor(label, extraArgs = [], env = undefined) {
+    this.env = env;
     this.name = `bench-${label}-${process.pid}`;
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'osps-bench-'));
     this.extraArgs = extraArgs;
@@ -48,6 +49,7 @@ export class Tree {
       dataDir: path.join(this.tmp, 'data'),
       endpoint: this.endpoint,
       args: this.extraArgs,
+      env: this.env,
     });
     this.startedAt = performance.now();
     await this.tree.start({ waitReady: false });
