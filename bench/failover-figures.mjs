@@ -1,7 +1,7 @@
 // The failover, start and watchdog part of `npm run bench:compare`: each figure beside its
 // anchor, its goal, met or not, and for a goal not met where the time (or memory) goes.
 // Run alone: `node bench/failover-figures.mjs` (after `npm run build`).
-//   BENCH_CRASH_ROUNDS (7), BENCH_HANG_ROUNDS (3), BENCH_START_ROUNDS (5), BENCH_IDLE_MS (10000),
+//   BENCH_CRASH_ROUNDS (7), BENCH_HANG_ROUNDS (3), BENCH_START_ROUNDS (5), BENCH_IDLE_MS (30000),
 //   BENCH_SENTINEL=0 skips the Sentinel anchor (about 15 s a failover).
 import { spawnSync } from 'node:child_process';
 import { benchFailover, median } from './failover.mjs';
@@ -18,7 +18,7 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${
 export async function runFailoverFigures() {
   log('failover, start and watchdog figures');
   const start = await benchStart({ rounds: env('BENCH_START_ROUNDS', 5), log });
-  const lean = await benchWatchdogLean({ idleMs: env('BENCH_IDLE_MS', 10_000), log });
+  const lean = await benchWatchdogLean({ idleMs: env('BENCH_IDLE_MS', 30_000), log });
   const fo = await benchFailover({ crashRounds: env('BENCH_CRASH_ROUNDS', 7), hangRounds: env('BENCH_HANG_ROUNDS', 3), log });
   const floor = [];
   for (let i = 0; i < env('BENCH_CRASH_ROUNDS', 7); i++) floor.push(await floorOnce());
@@ -52,9 +52,9 @@ function printFailoverFigures({ start, lean, fo, sentinel, haveSentinel }) {
   row('start → first answer (median)', ms(start.osps), `bare zeromq ${ms(start.bare)}`, ratio(start.osps, start.bare), '≤ 3×', start.osps <= 3 * start.bare,
     `watchdog up at ${ms(start.watchdog)}, primary spawned at ${ms(start.primarySpawned)}, ready at ${ms(start.primaryReady)}, answered at ${ms(start.osps)}; one Node start to exit costs ${ms(start.nodeStart)} here, three run in series`);
   row('watchdog RSS, idle', `${lean.watchdogRssMiB.toFixed(1)} MiB`, `node + 1 zeromq socket ${lean.bareRssMiB.toFixed(1)} MiB`, ratio(lean.watchdogRssMiB, lean.bareRssMiB), '≤ 1.15×',
-    lean.watchdogRssMiB <= 1.15 * lean.bareRssMiB, `the watchdog holds two zeromq sockets, the shm mapping, pidusage and pino (its log file) beyond the bare process`);
+    lean.watchdogRssMiB <= 1.15 * lean.bareRssMiB, `the watchdog holds two zeromq sockets, the shm mapping and pino (its log file) beyond the bare process`);
   row('watchdog CPU, idle', `${lean.watchdogCpuPct.toFixed(2)} %`, `bare ${lean.bareCpuPct.toFixed(2)} %`, '—', '≤ 0.5 %', lean.watchdogCpuPct <= 0.5,
-    'pings (1/s) and their pongs, the pidusage sample (every 2 s), the alarm tick');
+    'pings (1/s) and their pongs, the /proc sample (every 2 s), the alarm tick (about every 3 s)');
   const metricsLoaded = lean.loaded.includes('prom-client');
   row('prom-client loaded by a watchdog without --metrics', metricsLoaded ? 'yes' : 'no', '—', '—', 'no', !metricsLoaded, 'the metrics code loads without --metrics');
   const head = ['figure', 'osps', 'anchor', 'ratio', 'goal', ''];
@@ -66,7 +66,7 @@ function printFailoverFigures({ start, lean, fo, sentinel, haveSentinel }) {
   for (const r of rows) console.log(line(r));
   console.log(`crash rounds: ${fo.crash.all.map((x) => x.toFixed(1)).join(', ')} ms; hang rounds: ${fo.hang.all.map((x) => x.toFixed(0)).join(', ')} ms`);
   console.log(`packages the idle watchdog loaded: ${lean.loaded.join(', ')}`);
-  if (!haveSentinel) console.log(sentinelHint);
+  if (!haveSentinel) console.log(process.env.BENCH_SENTINEL === '0' ? 'Redis Sentinel anchor skipped (BENCH_SENTINEL=0)' : sentinelHint);
   console.log(spawnSync('sh', ['-c', 'command -v pm2'], { stdio: 'ignore' }).status === 0
     ? 'PM2 is installed but not driven here: its anchor is the issue\'s figure (204–229 ms restart, state lost)'
     : 'PM2 is not installed: its anchor is skipped (npm install -g pm2)');

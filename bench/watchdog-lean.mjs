@@ -40,7 +40,7 @@ async function loadedByWatchdog() {
   }
 }
 
-export async function benchWatchdogLean({ idleMs = 10_000, log = () => {} } = {}) {
+export async function benchWatchdogLean({ idleMs = 30_000, log = () => {} } = {}) {
   const tree = new Tree('lean');
   await tree.start();
   const bare = spawn(process.execPath, ['--input-type=module', '-e', BARE, `tcp://127.0.0.1:${await freePort()}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -50,7 +50,8 @@ export async function benchWatchdogLean({ idleMs = 10_000, log = () => {} } = {}
       bare.once('exit', (code) => reject(new Error(`bare zeromq process exited ${code}`)));
     });
     await tree.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 20_000);
-    await sleep(2000);
+    // Settled: the standby's sync and the first samples are behind.
+    await sleep(5000);
     const wd = tree.watchdogPid;
     const c0 = { wd: cpuTicks(wd), bare: cpuTicks(bare.pid) };
     const rss = { wd: [], bare: [] };

@@ -40,7 +40,7 @@ export interface Config {
   readyTimeoutMs: number;
   /** Graceful stop budget before SIGKILL. */
   stopTimeoutMs: number;
-  /** pidusage sampling period. */
+  /** CPU/RSS sampling period (the watchdog reads /proc). */
   sampleIntervalMs: number;
   /** RSS above which a server is restarted gracefully (0 = no ceiling). */
   memoryCeilingBytes: number;
