@@ -4,6 +4,9 @@
 //   BENCH_CRASH_ROUNDS (7), BENCH_HANG_ROUNDS (3), BENCH_START_ROUNDS (5), BENCH_IDLE_MS (30000),
 //   BENCH_SENTINEL=0 skips the Sentinel anchor (about 15 s a failover).
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { benchFailover, median } from './failover.mjs';
 import { floorOnce } from './floor.mjs';
 import { sentinelCommand, sentinelFailover, sentinelHint } from './sentinel.mjs';
@@ -14,6 +17,25 @@ const env = (k, d) => Number(process.env[k] ?? d);
 const log = (s) => process.stderr.write(`${s}\n`);
 const ms = (x, digits = 0) => (Number.isFinite(x) ? `${x.toFixed(digits)} ms` : '—');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+
+/** fdatasync of a small append where the bench trees keep their journals (median of 21, ms). */
+function fdatasyncMs() {
+  const file = path.join(os.tmpdir(), `osps-bench-fsync-${process.pid}`);
+  const fd = fs.openSync(file, 'w');
+  const xs = [];
+  try {
+    for (let i = 0; i < 21; i++) {
+      fs.writeSync(fd, Buffer.alloc(200, i));
+      const t = performance.now();
+      fs.fdatasyncSync(fd);
+      xs.push(performance.now() - t);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+  return median(xs);
+}
 
 export async function runFailoverFigures() {
   log('failover, start and watchdog figures');
@@ -31,6 +53,7 @@ export async function runFailoverFigures() {
     sentinel.crash = await sentinelFailover('SIGKILL');
     sentinel.hang = await sentinelFailover('SIGSTOP');
   }
+  fo.fsync = fdatasyncMs();
   printFailoverFigures({ start, lean, fo, sentinel, haveSentinel });
 }
 
@@ -44,10 +67,10 @@ function printFailoverFigures({ start, lean, fo, sentinel, haveSentinel }) {
   const hangGoal = fo.alarmMs + 100;
   row('crash failover p50: SIGKILL primary → first ack', ms(fo.crash.ms, 1), `floor ${ms(fo.floor, 1)}${haveSentinel ? `; Sentinel ${ms(sentinel.crash)}` : ''}`, ratio(fo.crash.ms, fo.floor),
     '≤ 15 ms', fo.crash.ms <= 15,
-    `exit seen by the watchdog at ${ms(fo.crash.seen)}, standby promoted (bound, said so) at ${ms(fo.crash.promoted)}, first ack at ${ms(fo.crash.ms, 1)}; the floor (${ms(fo.floor, 1)}: a bare server replaced at once) is the client's reconnect, every 10 ms plus up to 10 ms of libzmq jitter`);
+    `exit seen by the watchdog at ${ms(fo.crash.seen)}, standby promoted (bound, said so) at ${ms(fo.crash.promoted)}, first ack at ${ms(fo.crash.ms, 1)}: after its promotion a new primary acknowledges nothing until its own journal checkpoint is on disk (an fdatasync and a dir fsync), and then its first write's fdatasync (${ms(fo.fsync, 1)} here, median); the floor (${ms(fo.floor, 1)}: a bare server replaced at once) is the client's reconnect, every 10 ms plus up to 10 ms of libzmq jitter`);
   row(`hang failover p50: SIGSTOP primary → first ack (${fo.alarmMs / 1000} s alarm)`, ms(fo.hang.ms), haveSentinel ? `Sentinel ${ms(sentinel.hang)}` : '—', haveSentinel ? ratio(fo.hang.ms, sentinel.hang) : '—',
     `≤ ${hangGoal} ms`, fo.hang.ms <= hangGoal,
-    `alarm fired at ${ms(fo.hang.seen)}, promoted at ${ms(fo.hang.promoted)}, first ack at ${ms(fo.hang.ms)}`);
+    `alarm fired at ${ms(fo.hang.seen)} (the rule: ${fo.alarmMs} ms + one 50 ms heartbeat period), promoted at ${ms(fo.hang.promoted)} (kill, reap, promote), first ack at ${ms(fo.hang.ms)} (the client's reconnect, the journal's syncs as for a crash)`);
   row(`pause of ${fo.pause.ms} ms (< alarm): no failover`, fo.pause.failedOver ? 'failed over' : 'no failover', '—', '—', 'no failover', !fo.pause.failedOver, 'the alarm fired for a pause shorter than itself');
   row('start → first answer (median)', ms(start.osps), `bare zeromq ${ms(start.bare)}`, ratio(start.osps, start.bare), '≤ 3×', start.osps <= 3 * start.bare,
     `watchdog up at ${ms(start.watchdog)}, primary spawned at ${ms(start.primarySpawned)}, ready at ${ms(start.primaryReady)}, answered at ${ms(start.osps)}; one Node start to exit costs ${ms(start.nodeStart)} here, three run in series`);

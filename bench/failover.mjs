@@ -3,6 +3,7 @@
 // reconnect every 10 ms (bench/zmq-writer.mjs). Each round also says where the time went,
 // from the watchdog's event timestamps. And a pause just shorter than the alarm, which must
 // cause no failover. Run alone: `node bench/failover.mjs` (after `npm run build`).
+import { processState } from '../dist/runtime/proc.js';
 import { Tree, sleep } from './tree.mjs';
 import { zmqWriters } from './zmq-writer.mjs';
 
@@ -32,9 +33,15 @@ async function faultRound(tree, signal) {
     await sleep(300);
     const pid = tree.pid('primary');
     const mark = tree.tree.events.length;
-    const wall = Date.now();
-    const t = performance.now();
+    let wall = Date.now();
+    let t = performance.now();
     process.kill(pid, signal);
+    if (signal === 'SIGSTOP') {
+      // A thread in the kernel (an fsync) stops only on its way out: count from the stop itself.
+      while (processState(pid) !== 'T' && performance.now() - t < 1000);
+      wall = Date.now();
+      t = performance.now();
+    }
     const ack = await writers.firstAckAfter(t);
     const since = (pred) => eventAt(tree, mark, pred) - wall;
     await tree.waitEvent((e) => e.event === 'standby' && e.standby === 'in-sync', 30_000, mark);
