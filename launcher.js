@@ -3,7 +3,8 @@
 // First, before the CLI's modules load: SIGUSR1 must never open Node's inspector.
 import './dist/runtime/no-inspector.js';
 
-const { main } = await import('./dist/cli/main.js');
+// `start` is every instance's first step: its own program, without the other commands' modules.
+const { main } = await import(process.argv[2] === 'start' ? './dist/cli/start-main.js' : './dist/cli/main.js');
 
 main(process.argv).catch((err) => {
   process.stderr.write(`osps: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -204,3 +204,5 @@ process.on('exit', () => {
   for (const p of children) p.kill('SIGKILL');
 });
 await main();
+// Failover, start and the watchdog, each figure on trees of its own (bench/failover-figures.mjs).
+if (process.env.BENCH_FAILOVER !== '0') await (await import('./failover-figures.mjs')).runFailoverFigures();

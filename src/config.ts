@@ -19,8 +19,10 @@ export interface Config {
   dataDir?: string;
   /** Watchdog → server ping period. */
   pingIntervalMs: number;
-  /** A server that has not answered a ping for this long is hung: fenced and replaced. */
+  /** A server silent this long (no heartbeat, no message; or a ping unanswered this long) is hung: fenced and replaced. */
   alarmMs: number;
+  /** Each server's heartbeat period in the shm header: the alarm counts from the last one, so it fires within this of the alarm. */
+  heartbeatMs: number;
   /** A server that hears no ping for this long concludes its supervisor is gone and exits. */
   orphanTimeoutMs: number;
   /** OTP-style restart intensity: more than `maxRestarts` within `restartWindowMs` → give up. */
@@ -40,7 +42,7 @@ export interface Config {
   readyTimeoutMs: number;
   /** Graceful stop budget before SIGKILL. */
   stopTimeoutMs: number;
-  /** pidusage sampling period. */
+  /** CPU/RSS sampling period (the watchdog reads /proc). */
   sampleIntervalMs: number;
   /** RSS above which a server is restarted gracefully (0 = no ceiling). */
   memoryCeilingBytes: number;
@@ -81,6 +83,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   endpoint: DEFAULT_ENDPOINT,
   pingIntervalMs: 1000,
   alarmMs: 3000,
+  heartbeatMs: 50,
   orphanTimeoutMs: 10_000,
   maxRestarts: 5,
   restartWindowMs: 60_000,

@@ -34,6 +34,7 @@ const DIRECT: Partial<Record<keyof InstanceFields, keyof ConfigOpts>> = {
   dedupWindow: undefined,
   maxQueuedWrites: undefined,
   adoptionPingMs: undefined,
+  heartbeatMs: undefined,
   standbyReleaseMs: undefined,
   lateMessageMs: undefined,
   standbyCooldownMs: undefined,

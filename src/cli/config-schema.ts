@@ -22,6 +22,7 @@ export const INSTANCE_FIELDS = {
   events: v.picklist(['text', 'json']),
   pingIntervalMs: ms('ping period'),
   alarmMs: ms('unanswered-ping alarm'),
+  heartbeatMs: ms('server heartbeat period'),
   orphanTimeoutMs: ms('orphan timeout'),
   maxRestarts: count(0, 1000),
   restartWindowMs: ms('restart window'),

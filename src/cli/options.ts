@@ -137,5 +137,6 @@ export function checkMetrics(address: string): void {
 /** Checks between fields that only a config file sets (flags cannot break them). */
 export function checkConfig(cfg: Config): void {
   if (cfg.standbyCooldownMaxMs < cfg.standbyCooldownMs) throw new OspsError('USAGE', `standbyCooldownMaxMs (${cfg.standbyCooldownMaxMs}) must be at least standbyCooldownMs (${cfg.standbyCooldownMs})`);
+  if (cfg.heartbeatMs >= cfg.alarmMs) throw new OspsError('USAGE', `heartbeatMs (${cfg.heartbeatMs}) must be shorter than the alarm (${cfg.alarmMs})`);
   if (cfg.watchdogBackoffMaxMs < cfg.watchdogBackoffMs) throw new OspsError('USAGE', `watchdogBackoffMaxMs (${cfg.watchdogBackoffMaxMs}) must be at least watchdogBackoffMs (${cfg.watchdogBackoffMs})`);
 }

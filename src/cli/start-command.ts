@@ -3,7 +3,6 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { fileInstance, givenBy, resolveStart } from './start-config.js';
-import { adminRequest } from '../client/admin-client.js';
 import { configOptions, instanceOptions, pathsFrom, type ConfigOpts } from './options.js';
 import { fail, say, sayJson } from './output.js';
 import { preflightStart } from './preflight.js';
@@ -27,7 +26,7 @@ export function registerStart(program: Command): void {
   example(cmd, 'osps start --name web --endpoint tcp://127.0.0.1:7401 --detach', 'osps start --name web --alarm 3000 --events json', 'osps start --name web --metrics 127.0.0.1:9464', 'osps start --config examples/osps.json --detach');
   cmd.action(async (raw: StartOpts, command: Command) => {
     const given = givenBy(command);
-    const file = raw.config && fileInstance(raw.config, raw.name, given, raw.detach === true);
+    const file = raw.config ? await fileInstance(raw.config, raw.name, given, raw.detach === true) : undefined;
     if (file && file.fields === null) {
       process.exitCode = await startAll(file.cf.instances.map((i) => i.name ?? 'default'));
       return;
@@ -71,6 +70,8 @@ async function detach(dataDir: string, paths: ReturnType<typeof pathsFrom>, metr
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   fs.closeSync(out);
+  // Loaded here: zeromq is not what a foreground start needs.
+  const { adminRequest } = await import('../client/admin-client.js');
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const reply = await adminRequest(paths, { op: 'status' }, 300);

@@ -1,7 +1,7 @@
 // `osps start` options → the resolved config, with `--config FILE` under the flags.
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { loadConfigFile, pickInstance, type ConfigFile } from './config-file.js';
+import type { ConfigFile } from './config-file.js';
 import { applyDirect, mergeOptions } from './config-merge.js';
 import type { InstanceFields } from './config-schema.js';
 import { checkConfig, configFrom, type ConfigOpts } from './options.js';
@@ -30,7 +30,9 @@ export function resolveStart<O extends ConfigOpts>(o: O, fields: InstanceFields,
 }
 
 /** The file's instances, or the one `--name` picks (null when several are to be started). */
-export function fileInstance(file: string, name: string, given: (k: string) => boolean, all: boolean): { cf: ConfigFile; fields: InstanceFields | null } {
+export async function fileInstance(file: string, name: string, given: (k: string) => boolean, all: boolean): Promise<{ cf: ConfigFile; fields: InstanceFields | null }> {
+  // Loaded only with --config: the schema library is not what a start from flags needs.
+  const { loadConfigFile, pickInstance } = await import('./config-file.js');
   const cf = loadConfigFile(file);
   if (cf.instances.length > 1 && !given('name') && all) return { cf, fields: null };
   return { cf, fields: pickInstance(cf, given('name') ? name : undefined) };

@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { FrameError, OspsError, isErrnoException } from '../errors.js';
 import { FrameDecoder, checkMaxFrameBytes, encodeFrame, encodeFrames } from './framing.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 const OPEN_RETRY_MS = 5;
+const run = promisify(execFile);
 
 async function lstatOrNull(path: string): Promise<fs.Stats | null> {
   try {
@@ -21,10 +24,9 @@ async function lstatOrNull(path: string): Promise<fs.Stats | null> {
 export async function makeFifo(path: string): Promise<void> {
   if (await lstatOrNull(path)) throw new OspsError('FIFO_EXISTS', `${path} already exists`, { path });
   try {
-    // An explicit -m is applied after the umask, so the mode is exactly 0600.
-    // Loaded on first use: execa costs ~100 ms of start-up that the servers never need.
-    const { execa } = await import('execa');
-    await execa('mkfifo', ['-m', '0600', '--', path]);
+    // An explicit -m is applied after the umask, so the mode is exactly 0600. Plain execFile,
+    // not execa: loading execa costs the watchdog ~100 ms of start-up and megabytes it keeps.
+    await run('mkfifo', ['-m', '0600', '--', path]);
   } catch (err) {
     if (await lstatOrNull(path)) throw new OspsError('FIFO_EXISTS', `${path} already exists`, { path });
     const stderr = (err as { stderr?: unknown }).stderr;

@@ -100,7 +100,11 @@ export const Hdr = {
   APPLYING: 640,
 } as const;
 
-/** Heartbeat words in the header, one per party, so any process can see who is alive. */
+/**
+ * Heartbeat words in the header, one per party, so any process can see who is alive. Each
+ * server writes its role's word every `heartbeatMs` from its event loop; the watchdog's
+ * alarm counts from it. The watchdog writes its own at each ping.
+ */
 export enum HeartbeatSlot {
   Watchdog = 0,
   Primary = 1,

@@ -257,12 +257,19 @@ export class Journal {
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
       fd = await open(tmp, 'w', 0o600);
       const bytes = await writeCheckpoint(fd, cursor, ck.records, () => this.closed);
+      if (this.closed) throw new Error('journal closed');
+      // The entries applied while the parts were written follow them, and one fdatasync covers
+      // both: a promoted standby's first writes wait for two syncs (this one and the dir's), not three.
+      writeAllSync(fd, Buffer.concat(ck.records.splice(0)));
       await this.fsyncs.timed(fdatasync(fd));
       if (this.closed) throw new Error('journal closed');
-      // The switch happens in one turn, so no entry slips between the last record and it;
-      // the fdatasync here covers only what arrived during the one above.
-      writeAllSync(fd, Buffer.concat(ck.records.splice(0)));
-      fs.fdatasyncSync(fd);
+      // The switch happens in one turn, so no entry slips between the last record and it; an
+      // fdatasync here covers only what arrived during the one above (none: no second one).
+      const late = ck.records.splice(0);
+      if (late.length > 0) {
+        writeAllSync(fd, Buffer.concat(late));
+        fs.fdatasyncSync(fd);
+      }
       fs.renameSync(tmp, this.file);
       syncDir(dir);
       installed = true;

@@ -18,7 +18,7 @@ import { parseRespAddress } from '../runtime/resp-address.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { CounterBook } from './counter-book.js';
 import { ClientEndpoint, type Respond } from './endpoint.js';
-import { RespDoor } from './resp-door.js';
+import type { RespDoor } from './resp-door.js';
 
 export interface PrimaryDeps {
   cfg: Config;
@@ -123,6 +123,8 @@ export class Primary {
 
   /** The RESP front door, after the zeromq endpoint: it serves through the same pipeline. */
   private async mountResp(address: string, bindRetryMs: number): Promise<void> {
+    // Loaded only with --resp: a server without it never loads the RESP modules.
+    const { RespDoor } = await import('./resp-door.js');
     this.respDoor = new RespDoor({ host: this.d.host, pipeline: this.pipeline, epoch: this.d.epoch, stillPrimary: () => this.stillPrimary(), counters: this.book, standby: () => this.standbyNow });
     try {
       await this.respDoor.mount(parseRespAddress(address), bindRetryMs);

@@ -13,6 +13,18 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+/** CPU time used (utime + stime, in USER_HZ ticks), start time (ticks since boot) and RSS of a pid; null when gone. */
+export function processUsage(pid: number): { cpuTicks: number; startTicks: number; rssBytes: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const rssKb = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return { cpuTicks: Number(rest[11]) + Number(rest[12]), startTicks: Number(rest[19]), rssBytes: Number(rssKb ?? 0) * 1024 };
+  } catch {
+    return null;
+  }
+}
+
 // The one liveness check of osps: every caller (watchdog, launcher, CLI, chaos, shm
 // ownership) asks here, so they agree on what a zombie is.
 

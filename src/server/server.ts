@@ -48,6 +48,8 @@ export class Server {
   private epoch: number;
   private exiting = false;
   private announcedReady = false;
+  /** The heartbeat in shm the watchdog's alarm counts from; it stops when the event loop does. */
+  private readonly beat: NodeJS.Timeout;
 
   constructor(private readonly o: ServerOptions) {
     this.role = o.role;
@@ -63,6 +65,12 @@ export class Server {
       () => void this.exit(EXIT.ORPHANED, 'no ping from the watchdog: orphaned'),
       (err) => void this.exit(EXIT.INTERNAL, `control link failed: ${err.message}`),
     );
+    this.beat = setInterval(() => this.heartbeat(), o.cfg.heartbeatMs);
+    this.beat.unref();
+  }
+
+  private heartbeat(): void {
+    this.ring.heartbeat(this.role === 'primary' ? HeartbeatSlot.Primary : HeartbeatSlot.Secondary, Date.now());
   }
 
   async start(): Promise<void> {
@@ -163,7 +171,7 @@ export class Server {
   private onControl(m: WatchdogToServer): void {
     switch (m.t) {
       case 'ping':
-        this.ring.heartbeat(this.role === 'primary' ? HeartbeatSlot.Primary : HeartbeatSlot.Secondary, Date.now());
+        this.heartbeat();
         this.control.send({
           t: 'pong',
           seq: m.seq,
@@ -235,6 +243,7 @@ export class Server {
       this.primary?.abort();
       this.secondary?.close();
     }
+    clearInterval(this.beat);
     try {
       await Promise.race([this.control.flush(), sleep(200)]);
       this.control.close();

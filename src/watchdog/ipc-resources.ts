@@ -31,8 +31,8 @@ export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventL
     ShmRing.reclaim(paths.shmName, { force: true });
     events.emit('reclaimed', { kind: 'shm', name: paths.shmName });
   }
-  await makeFifo(paths.p2sFifo);
-  await makeFifo(paths.s2pFifo);
+  // Side by side: each is a process spawn (mkfifo), on the start path.
+  await Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]);
   return ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
 }
 

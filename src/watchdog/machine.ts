@@ -31,8 +31,10 @@ export interface ChildRun {
   adopted: boolean;
   /** Why the watchdog wants it gone (crash, hang, memory, link lost); null = healthy. */
   condemned: string | null;
-  /** When the oldest ping still without an answer was sent: the alarm runs from it. */
+  /** When the oldest ping still without an answer was sent: a ping unanswered for the alarm fires it too. */
   unansweredSince: number | null;
+  /** The server's last sign of life: a message from it, or its heartbeat in shm. The alarm counts from it. */
+  lastSignAt: number;
   /** Role and epoch the process reported in its last pong (adoption checks them). */
   reportedRole: Role | null;
   reportedEpoch: number | null;
@@ -64,10 +66,18 @@ export type Job =
   | { kind: 'give-up'; who: string; until: number }
   | { kind: 'stop'; queue: string[]; current: string | null; step: 'asking' | 'killing' | 'tearing-down'; until: number };
 
+/** The servers' heartbeat words in the shm header (ms timestamps, 0 = none yet), by role slot. */
+export interface Beats {
+  primary: number;
+  secondary: number;
+}
+
 /** Fixed settings of the machine: timing bounds, intensity, and the child specs. */
 export interface Limits {
   pingIntervalMs: number;
   alarmMs: number;
+  /** The servers' heartbeat period: silence past alarm + one period means stopped for at least the alarm. */
+  heartbeatMs: number;
   readyTimeoutMs: number;
   maxRestarts: number;
   restartWindowMs: number;
@@ -131,7 +141,8 @@ export type Input =
   | { kind: 'reaped'; token: string }
   | { kind: 'journal-checked'; exists: boolean }
   | { kind: 'ping-due' }
-  | { kind: 'tick' }
+  /** The clock moved; `beats`: the servers' heartbeat words read from shm just now. */
+  | { kind: 'tick'; beats?: Beats }
   | { kind: 'memory'; token: string; rss: number }
   | { kind: 'stop'; code: number }
   | { kind: 'torn-down'; removed: string[] }

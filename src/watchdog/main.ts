@@ -7,7 +7,7 @@ import { resolveConfig, type Config } from '../config.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { isSameProcess } from '../runtime/proc.js';
 import { planStart, type AdoptionPlan } from './adopt.js';
-import { EventLog } from './events.js';
+import { EventLog, type WatchdogEvent } from './events.js';
 import { EXIT_START_FAILED } from '../protocol/exit-codes.js';
 import { Watchdog } from './watchdog.js';
 
@@ -29,7 +29,16 @@ process.env.OSPS_LOG_FILE_BYTES = String(cfg.logFileBytes);
 process.env.OSPS_LOG_FILES = String(cfg.logFiles);
 const launcherPid = process.env.OSPS_LAUNCHER_PID ? Number(process.env.OSPS_LAUNCHER_PID) : null;
 const events = new EventLog(paths.eventsFile, process.stdout, cfg.eventFormat);
-events.subscribe((e) => writeRecord(PROBLEM_EVENTS.has(e.event) ? 'warn' : 'info', { kind: 'event', ...e }));
+// The log file's first record loads pino (tens of ms): records are written a turn later, so
+// at start the servers are spawned first; whatever is left is written at exit.
+const unwritten: WatchdogEvent[] = [];
+const writeUnwritten = (): void => {
+  for (const e of unwritten.splice(0)) writeRecord(PROBLEM_EVENTS.has(e.event) ? 'warn' : 'info', { kind: 'event', ...e });
+};
+events.subscribe((e) => {
+  if (unwritten.push(e) === 1) setImmediate(writeUnwritten);
+});
+process.on('exit', writeUnwritten);
 const watchdog = new Watchdog(cfg, paths, events, launcherPid);
 
 // Whoever reads our event lines may go away (a closed pipe): keep supervising regardless.

@@ -55,7 +55,7 @@ export class StepBase {
 export function freshChild(role: Role, token: string, pid: number, startTime: number | null, now: number): ChildRun {
   return {
     token, role, pid, startTime, spawnedAt: now, status: 'starting', adopted: false, condemned: null,
-    unansweredSince: null, reportedRole: null, reportedEpoch: null, synced: false, standby: 'absent',
+    unansweredSince: null, lastSignAt: now, reportedRole: null, reportedEpoch: null, synced: false, standby: 'absent',
     standbyPeer: null, commitSeq: 0, exitedAt: null, lastExit: null, lastFailure: null, lastFailureCode: null,
   };
 }

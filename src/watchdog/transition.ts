@@ -9,7 +9,8 @@
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
 import { EXIT_DATA_REFUSED, exitCodeOf } from '../protocol/exit-codes.js';
 import { AdoptSteps } from './adopt-steps.js';
-import type { Action, ChildRun, Input, Job, SupervisorState } from './machine.js';
+import { alarmAt, beatOf } from './alarm.js';
+import type { Action, Beats, ChildRun, Input, Job, SupervisorState } from './machine.js';
 import { failure, freshChild } from './step-base.js';
 
 export interface Transition {
@@ -35,7 +36,7 @@ class Step extends AdoptSteps {
       case 'reaped': return this.reaped(input.token);
       case 'journal-checked': return this.journalChecked(input.exists);
       case 'ping-due': return this.pingAll();
-      case 'tick': return this.s.phase === 'stopping' ? this.stopTick() : this.tick();
+      case 'tick': return this.s.phase === 'stopping' ? this.stopTick() : this.tick(input.beats);
       case 'memory': return this.memory(input.token, input.rss);
       case 'stop': return this.beginStop(input.code);
       case 'torn-down': return this.tornDown(input.removed);
@@ -124,6 +125,7 @@ class Step extends AdoptSteps {
     const ch = this.child(token);
     if (!ch) return;
     const s = this.s;
+    ch.lastSignAt = this.now;
     switch (m.t) {
       case 'hello':
         ch.unansweredSince = null;
@@ -179,8 +181,11 @@ class Step extends AdoptSteps {
     }
   }
 
-  tick(): void {
+  tick(beats: Beats | undefined): void {
     const s = this.s;
+    for (const ch of beats ? [this.alive(s.primary), this.alive(s.secondary)] : []) {
+      if (ch) ch.lastSignAt = Math.max(ch.lastSignAt, beatOf(s, ch, beats!, this.now));
+    }
     // A dead server's last words may trail its exit; after that it is forgotten.
     for (const ch of Object.values(s.children)) {
       const held = ch.token === s.primary || ch.token === s.secondary || (s.job?.kind === 'give-up' && s.job.who === ch.token);
@@ -194,19 +199,11 @@ class Step extends AdoptSteps {
     if (s.standbyCooldown && this.now >= s.standbyCooldown.until) s.standbyCooldown = null;
   }
 
-  /**
-   * The alarm: a ping unanswered for `alarmMs` means hung (like alarm(3) armed at each ping).
-   * A server that is not ready yet gets `readyTimeoutMs` to come up (journal, snapshot) instead.
-   */
+  /** The alarm (alarm.ts): silence past it means hung; a server not ready yet gets the ready timeout instead. */
   checkAlarms(): void {
-    const { alarmMs, readyTimeoutMs } = this.s.limits;
     for (const ch of [this.alive(this.s.primary), this.alive(this.s.secondary)]) {
-      if (!ch || ch.status === 'stopping') continue;
-      const starting = ch.status === 'starting';
-      const since = starting ? ch.spawnedAt : ch.unansweredSince;
-      if (since === null) continue;
-      const silentMs = this.now - since;
-      if (silentMs <= (starting ? readyTimeoutMs : alarmMs)) continue;
+      if (!ch || ch.status === 'stopping' || this.now <= alarmAt(ch, this.s.limits)) continue;
+      const silentMs = this.now - (ch.status === 'starting' ? ch.spawnedAt : Math.min(ch.lastSignAt, ch.unansweredSince ?? Infinity));
       ch.status = 'stopping';
       ch.condemned = 'hang';
       this.emit('ping-missed', { role: ch.role, pid: ch.pid, epoch: this.s.epoch, silentMs });

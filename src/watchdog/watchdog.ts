@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Config } from '../config.js';
-import type { ShmRing } from '../ipc/shm-ring.js';
+import { HeartbeatSlot, type ShmRing } from '../ipc/shm-ring.js';
 import type { AdminReply, AdminRequest, InstanceStatus } from '../protocol/admin.js';
 import type { ServerToWatchdog } from '../protocol/control.js';
 import { describeExit } from '../protocol/exit-codes.js';
@@ -12,7 +12,8 @@ import { adoptServer, killAndReap, spawnServer, watchForeignExit, type ServerPro
 import { ControlServer } from './control-server.js';
 import type { EventLog } from './events.js';
 import { createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
-import { initialState, type Action, type Input, type Limits, type SupervisorState } from './machine.js';
+import { nextTickAt } from './alarm.js';
+import { initialState, type Action, type Beats, type Input, type Limits, type SupervisorState } from './machine.js';
 import { Pinger } from './pinger.js';
 import { emptyTelemetry, toRecord, toStatus, type Telemetry } from './projections.js';
 import { Sampler } from './sampler.js';
@@ -26,6 +27,7 @@ export function limitsOf(cfg: Config): Limits {
   return {
     pingIntervalMs: cfg.pingIntervalMs,
     alarmMs: cfg.alarmMs,
+    heartbeatMs: cfg.heartbeatMs,
     readyTimeoutMs: cfg.readyTimeoutMs,
     maxRestarts: cfg.maxRestarts,
     restartWindowMs: cfg.restartWindowMs,
@@ -66,7 +68,11 @@ export class Watchdog {
   private readonly control: ControlServer;
   private readonly sampler: Sampler;
   private pingTimer: NodeJS.Timeout | null = null;
+  /** The next tick, at the machine's next deadline (alarm.ts nextTickAt). */
   private tickTimer: NodeJS.Timeout | null = null;
+  private tickAt = Infinity;
+  /** The tick period while anything is under way; also the adoption's fast pings. */
+  private readonly tickMs: number;
   private pingSeq = 0;
   private readonly pingSentAt = new Map<number, number>();
   /** Spawns run one after another, each after its IPC repair. */
@@ -95,6 +101,8 @@ export class Watchdog {
       this.dispatch({ kind: 'memory', token, rss: s.rss });
     });
     this.done = new Promise((r) => (this.resolveDone = r));
+    // A tenth of the alarm, within 20..50 ms.
+    this.tickMs = Math.max(20, Math.min(50, cfg.alarmMs / 10));
   }
 
   get phase(): SupervisorState['phase'] {
@@ -114,8 +122,6 @@ export class Watchdog {
     await this.pinger.bind();
     await this.control.bind();
     this.pingTimer = setInterval(() => this.dispatch({ kind: 'ping-due' }), this.cfg.pingIntervalMs);
-    // The alarm's resolution, and the adoption's fast pings: a tenth of the alarm, within 20..50 ms.
-    this.tickTimer = setInterval(() => this.dispatch({ kind: 'tick' }), Math.max(20, Math.min(50, this.cfg.alarmMs / 10)));
     this.sampler.start();
     const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
     this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
@@ -149,6 +155,31 @@ export class Watchdog {
       }
     } finally {
       this.dispatching = false;
+    }
+    this.scheduleTick();
+  }
+
+  /** One timer, set for the machine's next deadline; an input that brings it closer moves it. */
+  private scheduleTick(): void {
+    if (this.state.phase === 'stopped') return;
+    const now = Date.now();
+    const at = nextTickAt(this.state, now, this.tickMs);
+    if (this.tickTimer && this.tickAt <= at) return;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickAt = at;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      this.tickAt = Infinity;
+      this.dispatch({ kind: 'tick', beats: this.beats() });
+    }, at - now);
+  }
+
+  /** The servers' heartbeat words, read from the shm header. */
+  private beats(): Beats | undefined {
+    try {
+      return this.ring ? { primary: this.ring.heartbeat(HeartbeatSlot.Primary), secondary: this.ring.heartbeat(HeartbeatSlot.Secondary) } : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -217,7 +248,7 @@ export class Watchdog {
         const now = Date.now();
         this.pingSentAt.set(seq, now);
         this.pingSentAt.delete(seq - 64);
-        this.ring?.heartbeat(0, now);
+        this.ring?.heartbeat(HeartbeatSlot.Watchdog, now);
         for (const token of a.tokens) this.pinger.send(token, { t: 'ping', seq, epoch: a.epoch });
         return;
       }
@@ -250,7 +281,8 @@ export class Watchdog {
         void this.tearDown();
         return;
       case 'exit':
-        if (this.tickTimer) clearInterval(this.tickTimer);
+        if (this.tickTimer) clearTimeout(this.tickTimer);
+        this.tickTimer = null;
         this.resolveDone(a.code);
         return;
     }

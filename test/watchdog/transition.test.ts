@@ -7,10 +7,12 @@ import { childSpecs } from '../../dist/watchdog/child-spec.js';
 import { initialState, type Action, type Input, type Limits, type SupervisorState } from '../../dist/watchdog/machine.js';
 import { emptyTelemetry, toRecord, toStatus } from '../../dist/watchdog/projections.js';
 import { transition } from '../../dist/watchdog/transition.js';
+import { nextTickAt } from '../../dist/watchdog/alarm.js';
 
 const LIMITS: Limits = {
   pingIntervalMs: 100,
   alarmMs: 1000,
+  heartbeatMs: 50,
   readyTimeoutMs: 5000,
   maxRestarts: 3,
   restartWindowMs: 60_000,
@@ -61,6 +63,17 @@ class Driver {
   advance(ms: number): Action[] {
     this.now += ms;
     return this.feed({ kind: 'tick' });
+  }
+
+  /** Time passes with both servers beating all along (their heartbeat words say now). */
+  advanceBeating(ms: number): Action[] {
+    this.now += ms;
+    return this.beat(this.now, this.now);
+  }
+
+  /** A tick with the servers' heartbeat words as the executor reads them from shm. */
+  beat(primary: number, secondary: number): Action[] {
+    return this.feed({ kind: 'tick', beats: { primary, secondary } });
   }
 
   msg(token: string, m: ServerToWatchdog): Action[] {
@@ -348,15 +361,16 @@ describe('supervision state machine', () => {
     expect(d.state.primary).toBe(primary);
     expect(d.state.phase).toBe('running');
     expect(d.actions.some((x) => x.kind === 'kill-and-reap' && x.token === primary)).toBe(false);
-    expect(kinds(d.advance(4000))).not.toContain('spawn');
-    const b = d.advance(1001);
+    // The primary lives on (its heartbeat says so): only the cool-down is in play.
+    expect(kinds(d.advanceBeating(4000))).not.toContain('spawn');
+    const b = d.advanceBeating(1001);
     expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
     d.answerSpawns(b);
     // It dies again at once: still over the intensity, the next cool-down is twice as long.
     killOne();
     expect(d.state.standbyCooldown).toMatchObject({ ms: 10_000 });
     // A standby that reaches sync resets the backoff.
-    d.answerSpawns(d.advance(10_001));
+    d.answerSpawns(d.advanceBeating(10_001));
     d.msg(d.state.secondary!, { t: 'synced', commitSeq: 0 });
     expect(d.state.nextCooldownMs).toBe(5000);
   });
@@ -522,5 +536,99 @@ describe('supervision state machine', () => {
     expect(d.state.children[sec]?.status).toBe('stopping');
     d.msg(sec, { t: 'ready', role: 'secondary', epoch: 1 });
     expect(d.state.children[sec]?.status).toBe('stopping');
+  });
+
+  describe('the alarm counts from the last sign of life', () => {
+    it('a stopped heartbeat fires the alarm once silent for the alarm plus one beat period, with no ping needed', () => {
+      const d = new Driver();
+      const { primary } = d.running();
+      // Both beat every 50 ms; the primary's last beat is at `stoppedAt`.
+      for (const end = d.now + 500; d.now < end; d.now += 50) d.beat(d.now, d.now);
+      const stoppedAt = d.now - 50;
+      const mark = d.events.length;
+      // Ticks up to the alarm + one beat period after the last beat: still no alarm.
+      while (d.now + 50 <= stoppedAt + 1000 + 50) {
+        d.now += 50;
+        d.beat(stoppedAt, d.now);
+      }
+      expect(d.now).toBe(stoppedAt + 1050);
+      expect(d.eventsSince(mark)).toEqual([]);
+      d.now += 1;
+      d.beat(stoppedAt, d.now);
+      expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['ping-missed', 'detected']);
+      expect(d.eventsSince(mark)[0]).toMatchObject({ role: 'primary', pid: d.pid(primary), silentMs: 1051 });
+    });
+
+    it('a pause shorter than the alarm never fires it, even with a ping unanswered through the pause', () => {
+      const d = new Driver();
+      const { primary, secondary } = d.running();
+      d.beat(d.now, d.now);
+      const pausedAt = d.now;
+      d.now += 10;
+      d.feed({ kind: 'ping-due' });
+      d.msg(secondary, pong('secondary', 1));
+      const mark = d.events.length;
+      // Paused for 999 ms after its last beat: ticks every 20 ms see nothing new from it.
+      while (d.now + 20 < pausedAt + 999) {
+        d.now += 20;
+        d.beat(pausedAt, d.now);
+      }
+      // It resumes: a beat, then the pong to the ping that waited through the pause.
+      d.beat(d.now, d.now);
+      d.msg(primary, pong('primary', 1));
+      d.now += 500;
+      d.beat(d.now, d.now);
+      expect(d.eventsSince(mark)).toEqual([]);
+      expect(d.state.children[primary]?.status).toBe('ready');
+    });
+
+    it('a message is a sign of life too, and a heartbeat word from before the last message changes nothing', () => {
+      const d = new Driver();
+      const { primary } = d.running();
+      d.now += 900;
+      d.msg(primary, pong('primary', 1));
+      d.now += 1000;
+      d.beat(0, d.now);
+      expect(d.state.children[primary]?.status).toBe('ready');
+      d.now += 51;
+      d.beat(0, d.now);
+      expect(d.state.children[primary]).toMatchObject({ status: 'stopping', condemned: 'hang' });
+    });
+
+    it('a ping unanswered for the alarm fires it even while the heartbeat goes on', () => {
+      const d = new Driver();
+      const { primary } = d.running();
+      d.feed({ kind: 'ping-due' });
+      d.now += 1000;
+      d.beat(d.now, d.now);
+      expect(d.state.children[primary]?.status).toBe('ready');
+      d.now += 1;
+      d.beat(d.now, d.now);
+      expect(d.state.children[primary]).toMatchObject({ status: 'stopping', condemned: 'hang' });
+    });
+
+    it('a standby being promoted beats in the primary word: that keeps it alive until it says promoted', () => {
+      const d = new Driver({ readyTimeoutMs: 5000 });
+      const { primary, secondary } = d.running();
+      d.exit(primary);
+      expect(d.state.job).toMatchObject({ kind: 'failover', step: 'promoting', candidate: secondary });
+      const from = d.now;
+      while (d.now < from + 2000) {
+        d.now += 50;
+        d.beat(d.now, from);
+      }
+      expect(d.state.children[secondary]).toMatchObject({ status: 'ready', condemned: null });
+    });
+
+    it('an idle machine asks for its next tick at the earliest alarm; anything under way, at the tick resolution', () => {
+      const d = new Driver();
+      const { secondary } = d.running();
+      d.now += 100;
+      d.beat(d.now, d.now - 30);
+      // The standby's last beat is 30 ms older: its alarm comes first.
+      expect(nextTickAt(d.state, d.now, 20)).toBe(d.now - 30 + 1000 + 50 + 1);
+      d.exit(secondary);
+      expect(nextTickAt(d.state, d.now, 20)).toBe(d.now + 20);
+    });
   });
 });
