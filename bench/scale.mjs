@@ -4,7 +4,7 @@
 // its goal and whether it is met, and may return rows for the summary printed at the end:
 //   { figure, redis, osps, ratio, goal, met }   (numbers or strings; met: true, false or null)
 // opts: { quick, runs, sizes, redis } — quick (--quick or SCALE_QUICK=1) works at 10⁵ keys
-// and takes well under a minute a section; runs (BENCH_RUNS, default 3) runs per figure,
+// and takes well under a minute a section; runs (BENCH_RUNS, default 3, quick 1) runs per figure,
 // reported as medians; sizes: key counts to measure (SCALE_SIZES=100000,1000000 to choose);
 // redis: whether redis-server is present.
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ export async function benchScale(args = []) {
   for (const w of wanted) if (!SECTIONS.includes(w)) throw new Error(`no scale section '${w}' (sections: ${SECTIONS.join(', ')})`);
   const opts = {
     quick,
-    runs: Number(process.env.BENCH_RUNS ?? 3),
+    runs: Number(process.env.BENCH_RUNS ?? (quick ? 1 : 3)),
     sizes: process.env.SCALE_SIZES ? process.env.SCALE_SIZES.split(',').map(Number) : quick ? [100_000] : [100_000, 1_000_000, 5_000_000],
     redis: hasCommand('redis-server'),
   };

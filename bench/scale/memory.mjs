@@ -107,7 +107,8 @@ function dedupBytes(keys) {
 }
 
 export async function run(opts) {
-  const settleMs = Number(process.env.SCALE_SETTLE_MS ?? (opts.quick ? 1500 : 4000));
+  // Servers collect their heap 2 s (idleGcMs) after the last write: the samples come after that.
+  const settleMs = Number(process.env.SCALE_SETTLE_MS ?? (opts.quick ? 3000 : 4000));
   console.log(`\n== memory: RSS after N keys × ${VALUE_BYTES} B (median of ${opts.runs} runs, 1 from ${ONE_RUN_FROM.toExponential(0)}; settled ${settleMs} ms)`);
   const rows = [];
   const at = new Map();
