@@ -1,8 +1,8 @@
 // Every copy of the state, compared at quiesce: what the primary serves, what the standby
 // serves once it is promoted, what the journal rebuilds in a process of its own, and what a
 // whole tree started again serves. Each is read over the same keys and fingerprinted.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { execa } from 'execa';
 import { Client } from '../client/client.js';
 import { REPO_ROOT } from '../harness/tree.js';
 import { stateDigest } from './digest.js';
@@ -41,25 +41,20 @@ export async function readBack(endpoint: string, keys: readonly string[]): Promi
   return final;
 }
 
-/** The journal of a stopped instance replayed by dist/chaos/replay-journal.js: its whole state. */
-export function replayElsewhere(dataDir: string): Promise<{ state: Map<string, string>; digest: string; seq: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [REPLAY_MAIN, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    p.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-2000)));
-    p.once('error', reject);
-    p.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`journal replay exited with code ${code}: ${err.trim()}`));
-      try {
-        const r = JSON.parse(out) as { state: [string, string][]; digest: string; seq: number };
-        resolve({ state: new Map(r.state), digest: r.digest, seq: r.seq });
-      } catch (e) {
-        reject(new Error(`journal replay printed no state: ${(e as Error).message}`));
-      }
-    });
-  });
+/**
+ * The journal of a stopped instance replayed by dist/chaos/replay-journal.js: its whole state.
+ * execa here (a short-lived CLI process can afford it; the long-lived watchdog cannot): it
+ * collects both streams and reports an exit by signal as plainly as one by code.
+ */
+export async function replayElsewhere(dataDir: string): Promise<{ state: Map<string, string>; digest: string; seq: number }> {
+  const p = await execa(process.execPath, [REPLAY_MAIN, dataDir], { stdin: 'ignore', reject: false, maxBuffer: 1 << 30 });
+  if (p.exitCode !== 0) throw new Error(`journal replay failed (${p.signal ?? `exit ${p.exitCode}`}): ${p.stderr.slice(-2000).trim()}`);
+  try {
+    const r = JSON.parse(p.stdout) as { state: [string, string][]; digest: string; seq: number };
+    return { state: new Map(r.state), digest: r.digest, seq: r.seq };
+  } catch (e) {
+    throw new Error(`journal replay printed no state: ${(e as Error).message}`);
+  }
 }
 
 /** The keys on which `other` disagrees with `base`, described (first few), and how many. */
