@@ -88,11 +88,12 @@ function storeBytes(keys) {
   return m.entries + m.index + m.records;
 }
 
-/** Heap a full dedup window holds: the replies of the last writes of a fill, as the primary records them. */
+/** Memory a full dedup window holds (heap and typed arrays): the replies of the last writes of a fill, as the primary records them. */
 function dedupBytes(keys) {
   const n = Math.min(keys, DEDUP_WINDOW);
   collect();
-  const before = process.memoryUsage().heapUsed;
+  const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const before = held();
   const w = new DedupWindow(DEDUP_WINDOW);
   for (let i = 0; i < n; i++) {
     // A request id as JSON.parse makes it (a flat string), the digest as the primary computes it.
@@ -101,7 +102,7 @@ function dedupBytes(keys) {
     w.record(id, requestDigest('set', args), { id, ok: true, result: 'OK' });
   }
   collect();
-  const bytes = process.memoryUsage().heapUsed - before;
+  const bytes = held() - before;
   if (w.size !== n) throw new Error('dedup window lost entries');
   return bytes;
 }
