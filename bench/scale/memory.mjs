@@ -88,11 +88,12 @@ function storeBytes(keys) {
   return m.entries + m.index + m.records;
 }
 
-/** Heap a full dedup window holds: the replies of the last writes of a fill, as the primary records them. */
+/** Memory a full dedup window holds (heap and typed arrays): the replies of the last writes of a fill, as the primary records them. */
 function dedupBytes(keys) {
   const n = Math.min(keys, DEDUP_WINDOW);
   collect();
-  const before = process.memoryUsage().heapUsed;
+  const held = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const before = held();
   const w = new DedupWindow(DEDUP_WINDOW);
   for (let i = 0; i < n; i++) {
     // A request id as JSON.parse makes it (a flat string), the digest as the primary computes it.
@@ -101,7 +102,7 @@ function dedupBytes(keys) {
     w.record(id, requestDigest('set', args), { id, ok: true, result: 'OK' });
   }
   collect();
-  const bytes = process.memoryUsage().heapUsed - before;
+  const bytes = held() - before;
   if (w.size !== n) throw new Error('dedup window lost entries');
   return bytes;
 }
@@ -166,9 +167,11 @@ export async function run(opts) {
   }
   const rp = g.primary / g.master;
   const rs = g.standby / g.replica;
-  goalLine(`primary RSS / Redis master at ${where}`, `${fixed(rp, 2)}×`, `≤ ${GOAL_RATIO}×`, rp <= GOAL_RATIO);
-  goalLine(`standby RSS / Redis replica at ${where}`, `${fixed(rs, 2)}×`, `≤ ${GOAL_RATIO}×`, rs <= GOAL_RATIO);
-  if (rp > GOAL_RATIO || rs > GOAL_RATIO) {
+  // Below 10⁶ keys the fixed runtime dominates both sides: the ratio is shown, not judged.
+  const judged = goalKeys === GOAL_KEYS;
+  goalLine(`primary RSS / Redis master at ${where}`, `${fixed(rp, 2)}×`, `≤ ${GOAL_RATIO}×`, judged ? rp <= GOAL_RATIO : null);
+  goalLine(`standby RSS / Redis replica at ${where}`, `${fixed(rs, 2)}×`, `≤ ${GOAL_RATIO}×`, judged ? rs <= GOAL_RATIO : null);
+  if (judged && (rp > GOAL_RATIO || rs > GOAL_RATIO)) {
     console.log('  why (at the goal size): the split above, and the kernel\'s view of each server:');
     g.parts.forEach((p, i) => console.log(`    ${i === 0 ? 'primary' : 'standby'}: anonymous ${MB(p.anon)}, file-backed (code) ${MB(p.file)}, shared (shm ring) ${MB(p.shmem)}`));
   }
@@ -178,7 +181,7 @@ export async function run(opts) {
     osps: `primary ${MB(g.primary)}, standby ${MB(g.standby)}`,
     ratio: `${fixed(rp, 2)}× / ${fixed(rs, 2)}×`,
     goal: `≤ ${GOAL_RATIO}×`,
-    met: rp <= GOAL_RATIO && rs <= GOAL_RATIO,
+    met: judged ? rp <= GOAL_RATIO && rs <= GOAL_RATIO : null,
   });
   return rows;
 }

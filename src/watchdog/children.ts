@@ -10,7 +10,7 @@ const SERVER_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
 // A server's young generation at V8's default (up to 16 MiB a semi-space) stays committed
 // once a write burst has grown it: 2 MiB costs more scavenges of a tiny heap and saves ~15
 // MB of RSS in each server (the key-value store is off-heap, so little survives them).
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--gc-memory-reducer-start-delay-ms=1000'];
+const SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 export interface ExitInfo {
   code: number | null;
