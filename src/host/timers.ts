@@ -34,8 +34,9 @@ export function byDue(a: PendingTimer, b: PendingTimer): number {
  * handler returns, so a handler that throws leaves the timers as they were.
  */
 export class TimerChanges {
-  readonly added = new Map<string, PendingTimer>();
-  readonly removed = new Set<string>();
+  // Made at the first schedule or cancel: most commands call neither, and every one has a TimerChanges.
+  private added: Map<string, PendingTimer> | null = null;
+  private removed: Set<string> | null = null;
   private k = 0;
 
   constructor(
@@ -52,26 +53,26 @@ export class TimerChanges {
     const copy = payload === undefined ? null : (JSON.parse(JSON.stringify(payload)) as Json);
     const k = this.k++;
     const id = `@t${this.seq}.${k}`;
-    this.added.set(id, { id, timer, due: this.now + Math.max(0, delayMs), payload: copy ?? null, seq: this.seq, k });
+    (this.added ??= new Map()).set(id, { id, timer, due: this.now + Math.max(0, delayMs), payload: copy ?? null, seq: this.seq, k });
     return id;
   }
 
   cancel(id: string): boolean {
     if (typeof id !== 'string') return false;
-    if (this.added.delete(id)) return true;
-    if (this.pending.has(id) && !this.removed.has(id)) {
-      this.removed.add(id);
+    if (this.added?.delete(id)) return true;
+    if (this.pending.has(id) && !this.removed?.has(id)) {
+      (this.removed ??= new Set()).add(id);
       return true;
     }
     return false;
   }
 
   get empty(): boolean {
-    return this.added.size === 0 && this.removed.size === 0;
+    return !this.added?.size && !this.removed?.size;
   }
 
   applyTo(pending: Map<string, PendingTimer>): void {
-    for (const id of this.removed) pending.delete(id);
-    for (const [id, t] of this.added) pending.set(id, t);
+    if (this.removed) for (const id of this.removed) pending.delete(id);
+    if (this.added) for (const [id, t] of this.added) pending.set(id, t);
   }
 }

@@ -40,6 +40,8 @@ interface Queued extends Entry {
   argsJson: string;
   waiters: Waiter[];
   payload: Buffer | null;
+  /** A digest check's state digest, once hashed (null: failed; undefined: not yet). */
+  stateDigest?: string | null;
 }
 
 export interface PipelineDeps {
@@ -81,6 +83,8 @@ export class CommitPipeline {
   private readonly queuedById = new Map<string, Queued>();
   private barriers: { seq: number; resolve: () => void }[] = [];
   private pumpScheduled = false;
+  /** The state is being hashed for a digest check at the head of the queue. */
+  private hashing = false;
   private waitingForSpace = false;
   private journalPending: InFlight[] = [];
   private readonly sweep: NodeJS.Timeout;
@@ -295,13 +299,18 @@ export class CommitPipeline {
         this.schedulePump();
         break;
       }
+      // Its digest is hashed in slices first, commands held meanwhile: the position is the same.
+      if (q.op === DIGEST_OP && q.stateDigest === undefined) {
+        this.hashFor(q);
+        break;
+      }
       let payload = q.payload;
       if (!payload) {
         // Not applied yet: the entries of this batch ahead of it count.
         q.seq = this.d.host.seq + batch.length + 1;
         q.at = this.d.host.nextNow();
         // A digest check carries the state's digest at the position just before it.
-        if (q.op === DIGEST_OP) q.argsJson = JSON.stringify((q.args = { digest: this.d.host.digest() }));
+        if (q.op === DIGEST_OP) q.argsJson = JSON.stringify((q.args = q.stateDigest ? { digest: q.stateDigest } : {}));
         payload = q.payload = encodeEntry(q, q.argsJson);
       }
       if (this.standby === 'absent') {
@@ -356,6 +365,21 @@ export class CommitPipeline {
       this.link.doorbell(this.ringSeq);
     }
     if (degraded.length > 0) this.commitJournaled(degraded);
+  }
+
+  /** Hashes the state for the digest check at the head; its release lets the pump go on. */
+  private hashFor(q: Queued): void {
+    if (this.hashing) return;
+    this.hashing = true;
+    const failed = (err: Error): null => (logLine('primary', 'digest-failed', { error: err.message }), null);
+    void this.d.host
+      .digestInSlices()
+      .catch(failed)
+      .then((digest) => {
+        q.stateDigest = digest;
+        this.hashing = false;
+        this.schedulePump();
+      });
   }
 
   private dequeue(): void {

@@ -9,7 +9,7 @@ import { ServiceHost } from '../host/host.js';
 import { Quarantine } from '../host/quarantine.js';
 import { writeDivergence } from '../host/divergence-note.js';
 import { JournalCorruptError } from '../journal/errors.js';
-import { replayJournal } from '../journal/replay.js';
+import { loadJournal, type Replayed } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
 import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
@@ -47,6 +47,8 @@ export class Server {
   private epoch: number;
   private exiting = false;
   private announcedReady = false;
+  /** What the replay at start read: the journal may carry on from that file. */
+  private replayed: { r: Replayed; seq: number } | null = null;
 
   constructor(private readonly o: ServerOptions) {
     this.role = o.role;
@@ -82,7 +84,15 @@ export class Server {
     this.guard();
     const file = journalFile(this.o.cfg.dataDir);
     try {
-      replayJournal(file, this.host);
+      const t0 = performance.now();
+      this.host.quarantine?.beginReplay();
+      const r = loadJournal(file, this.host);
+      this.host.quarantine?.endReplay();
+      if (r) {
+        this.replayed = { r, seq: this.host.seq };
+        const ms = Math.round(performance.now() - t0);
+        logLine('primary', 'journal-replayed', { ms, seq: this.host.seq, checkpointBytes: r.checkpointBytes, entryBytes: r.entryBytes, entries: r.entries, checkpointMs: r.checkpointMs, entriesMs: r.entriesMs });
+      }
       return true;
     } catch (err) {
       if (!(err instanceof JournalCorruptError)) throw err;
@@ -114,6 +124,7 @@ export class Server {
       host: this.host,
       epoch: this.epoch,
       journalFile: journalFile(this.o.cfg.dataDir),
+      replayed: this.replayed,
       onStandby: (state: Standby, peerPid: number) => this.control.send({ t: 'standby', state, commitSeq: this.host.seq, peerPid }),
       onFenced: () => void this.exit(EXIT.FENCED, `fenced: shm epoch ${this.ring.epoch} is past ours (${this.epoch})`),
       onFailed: (reason) => void this.exit(EXIT.INTERNAL, reason),
