@@ -27,16 +27,49 @@ export class DedupWindow {
     this.order = new Array<string>(Math.max(0, capacity));
   }
 
+  /**
+   * While a replay records many more replies than the window keeps, most would be put in the
+   * map only to be evicted: they go to a plain ring instead, and the map takes the last
+   * `capacity` of them once, at endBulk.
+   */
+  private bulk: { ids: string[]; recs: Recorded[]; n: number } | null = null;
+
   get(id: string): Recorded | undefined {
+    this.endBulk();
     return this.replies.get(id);
   }
 
   has(id: string): boolean {
+    this.endBulk();
     return this.replies.has(id);
+  }
+
+  beginBulk(): void {
+    this.bulk ??= { ids: [], recs: [], n: 0 };
+  }
+
+  endBulk(): void {
+    const b = this.bulk;
+    if (!b) return;
+    this.bulk = null;
+    const keep = Math.min(b.n, this.capacity);
+    if (b.n >= this.capacity) this.clear();
+    for (let i = b.n - keep; i < b.n; i++) {
+      const at = i % this.capacity;
+      const rec = b.recs[at] as Recorded;
+      this.record(b.ids[at] as string, rec.digest, rec.reply);
+    }
   }
 
   record(id: string, digest: string, reply: Reply): void {
     if (this.capacity <= 0) return;
+    const b = this.bulk;
+    if (b) {
+      const at = b.n++ % this.capacity;
+      b.ids[at] = id;
+      b.recs[at] = { digest, reply };
+      return;
+    }
     const rec: Recorded = { digest, reply };
     if (this.replies.has(id)) {
       // Same id again (an older journal's replayed reply): it keeps its place, as Map.set does.
@@ -55,15 +88,18 @@ export class DedupWindow {
   }
 
   get size(): number {
+    this.endBulk();
     return this.replies.size;
   }
 
   /** Oldest first. */
   entries(): IterableIterator<[string, Recorded]> {
+    this.endBulk();
     return this.replies.entries();
   }
 
   clear(): void {
+    if (this.bulk) this.bulk = { ids: [], recs: [], n: 0 };
     this.replies.clear();
     this.head = 0;
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ServiceHost } from '../host/host.js';
-import { openSnapshot } from '../host/snapshot.js';
+import { openSnapshot, type SnapshotCursor } from '../host/snapshot.js';
 import { logLine } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,10 +11,14 @@ import { recordHeader } from './records.js';
 import type { Replayed } from './replay.js';
 
 // Compact once the entries since the last checkpoint pass TAIL_RATIO of its size (and at least
-// MIN_COMPACT_BYTES): a restart replays that tail entry by entry, which costs far more per
-// byte than loading the checkpoint, so the tail is what bounds the restart time.
-const MIN_COMPACT_BYTES = 16 * 1024 * 1024;
-const TAIL_RATIO = 0.5;
+// MIN_COMPACT_BYTES): a restart re-executes that tail entry by entry, at a cost per byte
+// well above the checkpoint's, so the tail is what bounds the restart time.
+const MIN_COMPACT_BYTES = 8 * 1024 * 1024;
+const TAIL_RATIO = 0.25;
+// A checkpoint holds commands while its parts are pulled: the next one waits at least this
+// many times as long as pulling them took, so a state that is slow to snapshot (large JSON
+// parts) is not snapshotted again and again: its tail grows longer instead.
+const HOLD_DUTY = 20;
 // After a failed checkpoint (disk full…), writes are refused at once for this long rather
 // than each starting another attempt.
 const RETRY_CHECKPOINT_MS = 1000;
@@ -60,6 +64,8 @@ export class Journal {
   private full: Error | null = null;
   /** Completed checkpoints (the first one and every compaction). */
   checkpoints = 0;
+  /** Time the last checkpoint spent pulling its parts from the service, and when it was done (performance.now()). */
+  private pulled = { ms: 0, at: 0 };
   /** The file this primary replayed at start, which the journal may take over instead of a first checkpoint. */
   private replayed: (Replayed & { seq: number }) | null = null;
 
@@ -147,7 +153,9 @@ export class Journal {
 
   /** Starts a compaction when the entries since the last checkpoint outweigh it (after a batch is applied). */
   compactIfDue(): void {
-    if (this.checkpoint === null && this.fd !== null && this.due(this.bytesSinceCheckpoint, this.checkpointBytes)) {
+    if (this.checkpoint !== null || this.fd === null) return;
+    if (performance.now() - this.pulled.at < HOLD_DUTY * this.pulled.ms) return;
+    if (this.due(this.bytesSinceCheckpoint, this.checkpointBytes)) {
       this.checkpoint = this.beginCheckpoint();
     }
   }
@@ -276,10 +284,23 @@ export class Journal {
 
   private async runCheckpoint(ck: Checkpoint): Promise<void> {
     // Taken now, at this commit point: the host holds commands until its last part is pulled.
+    let t = performance.now();
     const cursor = openSnapshot(this.host);
+    let ms = performance.now() - t;
+    const timed: SnapshotCursor = {
+      seq: cursor.seq,
+      next: () => {
+        t = performance.now();
+        const part = cursor.next();
+        ms += performance.now() - t;
+        if (part === null) this.pulled = { ms, at: performance.now() };
+        return part;
+      },
+      close: () => cursor.close(),
+    };
     try {
       await this.writeNext(ck, async (fd) => {
-        const bytes = await writeCheckpoint(fd, cursor, ck.records, () => this.closed);
+        const bytes = await writeCheckpoint(fd, timed, ck.records, () => this.closed);
         return { checkpointBytes: bytes, size: bytes };
       });
     } finally {

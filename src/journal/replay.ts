@@ -100,9 +100,14 @@ function replayStream<S>(file: string, records: RecordStream, first: RecordAt, h
     });
     const checkpointBytes = records.offset;
     const t1 = performance.now();
-    for (let r = next(); r; r = next()) {
-      host.apply(decodeEntry(r.body));
-      entries++;
+    host.dedup.beginBulk();
+    try {
+      for (let r = next(); r; r = next()) {
+        host.apply(decodeEntry(r.body));
+        entries++;
+      }
+    } finally {
+      host.dedup.endBulk();
     }
     if (problem !== null && !(problem as Problem).tail) throw corrupt(problem);
     const validBytes = problem === null ? records.size : (problem as Problem).offset;
