@@ -58,7 +58,8 @@ export function lastLogLine(tree, event) {
   const lines = tree.stderr.split('\n').filter((l) => l.includes(` ${event} `) || l.endsWith(` ${event}`));
   const line = lines.at(-1);
   if (!line) return null;
-  return Object.fromEntries([...line.matchAll(/(\w+)=(\S+)/g)].map(([, k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
+  const fields = Object.fromEntries([...line.matchAll(/(\w+)=(\S+)/g)].map(([, k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
+  return { ts: line.split(' ')[0], ...fields };
 }
 
 export const fmt = (x, unit = '') => (Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x.toFixed(2)}${unit}` : 'n/a');

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../dist/index.js';
 import * as F from './fill.mjs';
-import { fmt, median, scaleTree, verdict } from './report.mjs';
+import { fmt, lastLogLine, median, scaleTree, verdict } from './report.mjs';
 import { firstAnswer, hasCommand, RedisServer, waitReplicaInSync, call } from './redis-aof.mjs';
 
 /** Ratio of osps's resync to Redis's full sync the goal allows: staying ahead. */
@@ -58,10 +58,19 @@ async function ospsRuns(keys, valueBytes, runs) {
       process.kill(tree.pid('secondary'), 'SIGKILL');
       const spawned = await tree.waitEvent((e) => (e.event === 'spawned' || e.event === 'respawned') && e.fields.role === 'secondary', 60_000, mark);
       const inSync = await tree.waitEvent((e) => e.event === 'standby' && e.fields.standby === 'in-sync', 600_000, mark);
+      const synced = tree.events.slice(mark).find((e) => e.event === 'synced');
+      const syncing = Date.parse(lastLogLine(tree, 'standby-syncing')?.ts ?? '');
       await sleep(AFTER_SYNC_MS);
       const pings = await stop();
       const trouble = tree.events.slice(mark).filter((e) => ['ping-missed', 'fenced', 'promoted', 'diverged'].includes(e.event)).map((e) => `${e.event} ${e.fields.role ?? ''}`);
-      out.push({ fromKillMs: inSync.at - t0, fromSpawnMs: inSync.at - spawned.at, ...pings, trouble });
+      out.push({
+        fromKillMs: inSync.at - t0,
+        fromSpawnMs: inSync.at - spawned.at,
+        // Where it goes: the new process and its hello, the state streamed and restored, the first acks.
+        phases: { toSyncingMs: syncing - spawned.at, streamedAndRestoredMs: (synced?.at ?? NaN) - syncing, toInSyncMs: inSync.at - (synced?.at ?? NaN) },
+        ...pings,
+        trouble,
+      });
       process.stderr.write(`scale resync osps run ${i + 1}/${runs} done\n`);
     }
     return out;
@@ -108,7 +117,7 @@ export async function run(opts = {}) {
   const redis = withRedis ? await redisRuns(keys, valueBytes, runs) : [];
   const m = (xs, f) => median(xs.map(f));
   console.log(`\n== resync: a new standby in sync, ${keys} keys × ${valueBytes} B (median of ${runs})`);
-  console.log(`osps  from the standby's SIGKILL ${fmt(m(osps, (r) => r.fromKillMs), ' ms')}, from its spawn ${fmt(m(osps, (r) => r.fromSpawnMs), ' ms')}`);
+  console.log(`osps  from the standby's SIGKILL ${fmt(m(osps, (r) => r.fromKillMs), ' ms')}, from its spawn ${fmt(m(osps, (r) => r.fromSpawnMs), ' ms')}: spawn → snapshot opened ${fmt(m(osps, (r) => r.phases.toSyncingMs), ' ms')}, streamed and restored ${fmt(m(osps, (r) => r.phases.streamedAndRestoredMs), ' ms')}, restored → in sync ${fmt(m(osps, (r) => r.phases.toInSyncMs), ' ms')}`);
   console.log(`osps  primary pinged every ${PING_EVERY_MS} ms through the resync and ${AFTER_SYNC_MS} ms after: p99 ${fmt(m(osps, (r) => r.p99), ' ms')}, max ${fmt(Math.max(...osps.map((r) => r.max)), ' ms')}, unanswered ${osps.reduce((s, r) => s + r.failures, 0)}; alarm/failover events: ${osps.flatMap((r) => r.trouble).join(', ') || 'none'}`);
   if (withRedis) console.log(`redis replica keys after sync ${m(redis, (r) => r.keys)}/${keys}`);
   const met = verdict('new standby in sync (from its spawn)', m(osps, (r) => r.fromSpawnMs), withRedis ? m(redis, (r) => r.fromSpawnMs) : NaN, GOAL);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ServiceHost } from '../host/host.js';
 import { restoreSnapshot } from '../host/snapshot.js';
 import { logLine } from '../log.js';
@@ -8,6 +9,9 @@ import { inspectJournal, RecordOrder, type Problem } from './inspect.js';
 import { replayLegacy } from './legacy.js';
 import { TAG_END, TAG_LEGACY, TAG_PART, type RecordAt } from './records.js';
 import { RecordStream } from './record-stream.js';
+
+// Longest stretch of entries re-executed before the event loop may run (loadJournalInSlices).
+const SLICE_MS = 20;
 
 /** What a replay found: where the valid records end, and how much is checkpoint and how much entries. */
 export interface Replayed {
@@ -40,6 +44,29 @@ export function replayJournal<S>(file: string, host: ServiceHost<S>): boolean {
  * must not serve it (the file itself is never changed).
  */
 export function loadJournal<S>(file: string, host: ServiceHost<S>): Replayed | null {
+  const steps = replaySteps(file, host);
+  for (;;) {
+    const n = steps.next();
+    if (n.done) return n.value;
+  }
+}
+
+/**
+ * loadJournal letting the event loop run every few milliseconds while it re-executes entries
+ * (pings are answered: a long replay is seen to be alive). The checkpoint is restored in one
+ * go, since the service's restore is one synchronous call.
+ */
+export async function loadJournalInSlices<S>(file: string, host: ServiceHost<S>): Promise<Replayed | null> {
+  const steps = replaySteps(file, host);
+  for (;;) {
+    const n = steps.next();
+    if (n.done) return n.value;
+    await nextTurn();
+  }
+}
+
+/** The replay, pausing (a yield) about every SLICE_MS while it re-executes entries. */
+function* replaySteps<S>(file: string, host: ServiceHost<S>): Generator<void, Replayed | null> {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -57,13 +84,13 @@ export function loadJournal<S>(file: string, host: ServiceHost<S>): Replayed | n
       return null;
     }
     if (first.body[0] === TAG_LEGACY) return loadLegacy(file, host);
-    return replayStream(file, records, first, host);
+    return yield* replayStream(file, records, first, host);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function replayStream<S>(file: string, records: RecordStream, first: RecordAt, host: ServiceHost<S>): Replayed {
+function* replayStream<S>(file: string, records: RecordStream, first: RecordAt, host: ServiceHost<S>): Generator<void, Replayed> {
   const order = new RecordOrder();
   let problem: Problem | null = null;
   let at = 0;
@@ -102,9 +129,14 @@ function replayStream<S>(file: string, records: RecordStream, first: RecordAt, h
     const t1 = performance.now();
     host.dedup.beginBulk();
     try {
+      let until = performance.now() + SLICE_MS;
       for (let r = next(); r; r = next()) {
         host.apply(decodeEntry(r.body));
-        entries++;
+        // Checked every so many entries: the clock costs more than a small entry.
+        if (++entries % 256 === 0 && performance.now() >= until) {
+          yield;
+          until = performance.now() + SLICE_MS;
+        }
       }
     } finally {
       host.dedup.endBulk();

@@ -9,7 +9,7 @@ import { ServiceHost } from '../host/host.js';
 import { Quarantine } from '../host/quarantine.js';
 import { writeDivergence } from '../host/divergence-note.js';
 import { JournalCorruptError } from '../journal/errors.js';
-import { loadJournal, type Replayed } from '../journal/replay.js';
+import { loadJournalInSlices, type Replayed } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
 import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
@@ -67,8 +67,11 @@ export class Server {
   }
 
   async start(): Promise<void> {
-    if (this.role === 'primary' && !this.replay()) return;
+    // Hello first: a primary replaying a long journal answers pings meanwhile, so the watchdog
+    // sees it alive while it loads; it binds the endpoint (serves) only once the replay is done.
     this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
+    if (this.role === 'primary' && !(await this.replay())) return;
+    if (this.exiting) return;
     if (this.role === 'primary') {
       await this.startPrimary();
       this.announceReady();
@@ -80,13 +83,13 @@ export class Server {
   }
 
   /** A fresh primary rebuilds the state from the journal; false when it must not start. */
-  private replay(): boolean {
+  private async replay(): Promise<boolean> {
     this.guard();
     const file = journalFile(this.o.cfg.dataDir);
     try {
       const t0 = performance.now();
       this.host.quarantine?.beginReplay();
-      const r = loadJournal(file, this.host);
+      const r = await loadJournalInSlices(file, this.host);
       this.host.quarantine?.endReplay();
       if (r) {
         this.replayed = { r, seq: this.host.seq };

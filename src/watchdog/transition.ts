@@ -12,6 +12,9 @@ import { AdoptSteps } from './adopt-steps.js';
 import type { Action, ChildRun, Input, Job, SupervisorState } from './machine.js';
 import { failure, freshChild } from './step-base.js';
 
+/** Ready timeouts a server may spend coming up while it answers pings (a long journal replay). */
+const LOADING_LIMIT = 10;
+
 export interface Transition {
   state: SupervisorState;
   actions: Action[];
@@ -196,14 +199,18 @@ class Step extends AdoptSteps {
 
   /**
    * The alarm: a ping unanswered for `alarmMs` means hung (like alarm(3) armed at each ping).
-   * A server that is not ready yet gets `readyTimeoutMs` to come up (journal, snapshot) instead.
+   * A server that is not ready yet gets `readyTimeoutMs` without answering instead (a snapshot
+   * or a checkpoint is loaded in one go): one that answers while it replays a long journal is
+   * alive, up to LOADING_LIMIT ready timeouts in all.
    */
   checkAlarms(): void {
     const { alarmMs, readyTimeoutMs } = this.s.limits;
     for (const ch of [this.alive(this.s.primary), this.alive(this.s.secondary)]) {
       if (!ch || ch.status === 'stopping') continue;
       const starting = ch.status === 'starting';
-      const since = starting ? ch.spawnedAt : ch.unansweredSince;
+      // Until its first pong a starting server's time runs from its spawn.
+      const loading = starting && ch.reportedRole !== null && this.now - ch.spawnedAt <= LOADING_LIMIT * readyTimeoutMs;
+      const since = starting && !loading ? ch.spawnedAt : ch.unansweredSince;
       if (since === null) continue;
       const silentMs = this.now - since;
       if (silentMs <= (starting ? readyTimeoutMs : alarmMs)) continue;
