@@ -9,7 +9,7 @@
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
 import { EXIT_DATA_REFUSED, exitCodeOf } from '../protocol/exit-codes.js';
 import { AdoptSteps } from './adopt-steps.js';
-import { alarmAt, beatOf } from './alarm.js';
+import { alarmAt, beatOf, silentSince } from './alarm.js';
 import type { Action, Beats, ChildRun, Input, Job, SupervisorState } from './machine.js';
 import { failure, freshChild } from './step-base.js';
 
@@ -199,11 +199,14 @@ class Step extends AdoptSteps {
     if (s.standbyCooldown && this.now >= s.standbyCooldown.until) s.standbyCooldown = null;
   }
 
-  /** The alarm (alarm.ts): silence past it means hung; a server not ready yet gets the ready timeout instead. */
+  /**
+   * The alarm (alarm.ts): silence past it means hung; a server not ready yet gets the ready
+   * timeout instead, counted from its last unanswered ping while it answers (a long replay).
+   */
   checkAlarms(): void {
     for (const ch of [this.alive(this.s.primary), this.alive(this.s.secondary)]) {
       if (!ch || ch.status === 'stopping' || this.now <= alarmAt(ch, this.s.limits)) continue;
-      const silentMs = this.now - (ch.status === 'starting' ? ch.spawnedAt : Math.min(ch.lastSignAt, ch.unansweredSince ?? Infinity));
+      const silentMs = this.now - silentSince(ch, this.s.limits, this.now);
       ch.status = 'stopping';
       ch.condemned = 'hang';
       this.emit('ping-missed', { role: ch.role, pid: ch.pid, epoch: this.s.epoch, silentMs });

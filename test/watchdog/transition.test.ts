@@ -528,6 +528,36 @@ describe('supervision state machine', () => {
     expect(d.events.some((e) => e.event === 'detected' && d.events.indexOf(e) > d.events.findIndex((x) => x.event === 'stopping'))).toBe(false);
   });
 
+  it('a primary that answers pings while it replays a long journal is not condemned at the ready timeout; a silent one is', () => {
+    const d = new Driver();
+    const [primary, secondary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    // Both answering every second for three ready timeouts: alive.
+    for (let t = 0; t < 15_000; t += 1000) {
+      d.feed({ kind: 'ping-due' });
+      d.msg(primary!, pong('primary', 1));
+      d.msg(secondary!, pong('secondary', 1, { synced: false }));
+      expect(kinds(d.advance(1000))).not.toContain('emit:ping-missed');
+    }
+    // Then silent: the ready timeout runs from the first ping it left unanswered.
+    d.feed({ kind: 'ping-due' });
+    expect(kinds(d.advance(4000))).not.toContain('emit:ping-missed');
+    expect(kinds(d.advance(1500))).toContain('emit:ping-missed');
+  });
+
+  it('loading is bounded: past ten ready timeouts a server that is still not ready is condemned', () => {
+    const d = new Driver();
+    const [primary, secondary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    let missed = false;
+    for (let t = 0; t <= 51_000 && !missed; t += 1000) {
+      d.feed({ kind: 'ping-due' });
+      d.msg(primary!, pong('primary', 1));
+      d.msg(secondary!, pong('secondary', 1, { synced: false }));
+      missed = kinds(d.advance(1000)).includes('emit:ping-missed');
+    }
+    expect(missed).toBe(true);
+    expect(d.now - 1_000_000).toBeGreaterThan(50_000);
+  });
+
   it('a condemned server that reports ready late stays condemned', () => {
     const d = new Driver();
     d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
