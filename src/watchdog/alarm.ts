@@ -52,7 +52,8 @@ export function beatOf(s: SupervisorState, ch: ChildRun, beats: Beats, now: numb
 /**
  * When the machine next needs a tick. While anything is under way (a start, a recovery, a
  * stop, a spawn), every `resolutionMs`; in the steady state only at the next deadline: the
- * earliest alarm, a dead server's late-message window, the end of a standby cool-down.
+ * earliest alarm, a dead server's late-message window, a lost link's grace, the end of a
+ * standby cool-down.
  * An idle watchdog thus wakes about once an alarm period, not many times a second.
  */
 export function nextTickAt(s: SupervisorState, now: number, resolutionMs: number): number {
@@ -65,6 +66,7 @@ export function nextTickAt(s: SupervisorState, now: number, resolutionMs: number
       if (!held && ch.exitedAt !== null) at = Math.min(at, ch.exitedAt + s.limits.lateMessageMs + 1);
     } else if (held) {
       at = Math.min(at, alarmAt(ch, s.limits) + 1);
+      if (ch.linkLostAt !== null) at = Math.min(at, ch.linkLostAt + s.limits.lateMessageMs);
     }
   }
   if (s.standbyCooldown) at = Math.min(at, s.standbyCooldown.until);

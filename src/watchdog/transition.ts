@@ -158,12 +158,9 @@ class Step extends AdoptSteps {
         ch.standbyPeer = m.peerPid;
         this.emit('standby', { role: ch.role, pid: ch.pid, epoch: s.epoch, standby: m.state });
         const sec = this.alive(s.secondary);
-        // The link broke but the standby lives on (a cut pipe): it cannot re-pair by itself, so replace it.
-        if (m.state === 'absent' && token === s.primary && sec && sec.pid === m.peerPid && sec.status === 'ready' && !sec.condemned) {
-          sec.condemned = 'link lost';
-          sec.status = 'stopping';
-          this.emit('link-lost', { role: 'secondary', pid: sec.pid, epoch: s.epoch });
-        }
+        // The link broke: a dying standby's FIFO closes before its exit reaches us, so only
+        // one still alive after lateMessageMs has a cut pipe (linkCheck replaces it then).
+        if (m.state === 'absent' && token === s.primary && sec && sec.pid === m.peerPid) sec.linkLostAt ??= this.now;
         return;
       }
       case 'promoted':
@@ -195,6 +192,7 @@ class Step extends AdoptSteps {
       }
     }
     if (s.phase === 'running' || s.phase === 'failover') this.checkAlarms();
+    this.linkCheck();
     // The cool-down is over: the next idle moment brings a new standby (nextRecovery).
     if (s.standbyCooldown && this.now >= s.standbyCooldown.until) s.standbyCooldown = null;
   }
@@ -211,6 +209,16 @@ class Step extends AdoptSteps {
       ch.condemned = 'hang';
       this.emit('ping-missed', { role: ch.role, pid: ch.pid, epoch: this.s.epoch, silentMs });
     }
+  }
+
+  /** A standby that outlived its lost link cannot re-pair by itself: it is replaced. */
+  linkCheck(): void {
+    const s = this.s;
+    const sec = this.alive(s.secondary);
+    if (!sec || sec.linkLostAt === null || sec.status !== 'ready' || sec.condemned || this.now - sec.linkLostAt < s.limits.lateMessageMs) return;
+    sec.condemned = 'link lost';
+    sec.status = 'stopping';
+    this.emit('link-lost', { role: 'secondary', pid: sec.pid, epoch: s.epoch });
   }
 
   memory(token: string, rss: number): void {
