@@ -62,7 +62,11 @@ async function ospsRuns(keys, valueBytes, runs) {
       const syncing = Date.parse(lastLogLine(tree, 'standby-syncing')?.ts ?? '');
       await sleep(AFTER_SYNC_MS);
       const pings = await stop();
-      const trouble = tree.events.slice(mark).filter((e) => ['ping-missed', 'fenced', 'promoted', 'diverged'].includes(e.event)).map((e) => `${e.event} ${e.fields.role ?? ''}`);
+      // The killed standby is reported exited and fenced: only the primary's troubles count.
+      const trouble = tree.events
+        .slice(mark)
+        .filter((e) => ['ping-missed', 'promoted', 'diverged'].includes(e.event) || (e.event === 'fenced' && e.fields.role === 'primary'))
+        .map((e) => `${e.event} ${e.fields.role ?? ''}`);
       out.push({
         fromKillMs: inSync.at - t0,
         fromSpawnMs: inSync.at - spawned.at,

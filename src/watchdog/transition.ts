@@ -129,6 +129,9 @@ class Step extends AdoptSteps {
     switch (m.t) {
       case 'hello':
         ch.unansweredSince = null;
+        // A sign of life with its role: from here a long load is timed by silence (checkAlarms).
+        ch.reportedRole = m.role;
+        ch.reportedEpoch = m.epoch;
         return;
       case 'pong':
         ch.unansweredSince = null;
