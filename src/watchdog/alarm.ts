@@ -5,7 +5,7 @@ import type { Beats, ChildRun, Limits, SupervisorState } from './machine.js';
 /** Ready timeouts a server may spend coming up while it answers pings (a long journal replay). */
 export const LOADING_LIMIT = 10;
 
-/** A starting server that has answered a ping is loading (a long replay), not hung. */
+/** A starting server that has said hello or answered a ping is loading (a long replay), not hung. */
 function loading(ch: ChildRun): boolean {
   return ch.status === 'starting' && ch.reportedRole !== null;
 }
@@ -24,8 +24,9 @@ export function silentSince(ch: ChildRun, l: Limits, now: number): number {
  * one beat period of the alarm, counted from the moment the server stopped. A ping
  * unanswered for the alarm fires it too (a server that beats but no longer hears us).
  * A server not ready yet gets the ready timeout from its spawn instead (a snapshot or a
- * checkpoint is loaded in one go); one that answers pings while it replays a long journal is
- * alive until a ping goes unanswered for the ready timeout, up to LOADING_LIMIT of them in all.
+ * checkpoint is loaded in one go); one that has said hello is alive (a long journal replay
+ * answers pings) until a ping goes unanswered for the ready timeout, up to LOADING_LIMIT of
+ * them in all.
  */
 export function alarmAt(ch: ChildRun, l: Limits): number {
   if (ch.status === 'starting') {
