@@ -7,7 +7,7 @@ export type { Fields };
 
 // Routine server lines are for debugging (OSPS_VERBOSE=1); the watchdog's event lines are
 // what an operator reads. Problems are always printed.
-const ROUTINE = /^(ready|standby-|primary-link-gone|promoted)/;
+const ROUTINE = /^(ready|standby-|primary-link-gone|promoted|journal-replayed)/;
 
 // Problems are logged at `warn` in the file, the rest at `info`.
 const PROBLEM = /fail|error|lost|gone|refus|corrupt|reject/;

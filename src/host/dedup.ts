@@ -49,17 +49,45 @@ export class DedupWindow {
     this.numbers = new Float64Array(room);
   }
 
+  /**
+   * While a replay records many more replies than the window keeps, most would be put in the
+   * map only to be evicted: they go to the ring alone, and the map is built once from what
+   * the ring holds at endBulk. `size` is the ring's fill meanwhile.
+   */
+  private bulk: { size: number } | null = null;
+
   get(id: string): Recorded | undefined {
+    this.endBulk();
     const p = this.positions.get(id);
     return p === undefined ? undefined : this.at(p, id);
   }
 
   has(id: string): boolean {
+    this.endBulk();
     return this.positions.has(id);
+  }
+
+  beginBulk(): void {
+    if (this.capacity > 0) this.bulk ??= { size: this.positions.size };
+  }
+
+  endBulk(): void {
+    const b = this.bulk;
+    if (!b) return;
+    this.bulk = null;
+    this.positions.clear();
+    for (let i = 0; i < b.size; i++) {
+      const p = (this.head + i) % this.capacity;
+      const id = this.ids[p] as string;
+      // An id recorded twice (an older journal's replayed reply) keeps its first place: rare, done the slow way.
+      if (this.positions.has(id)) return this.rerecord(b.size);
+      this.positions.set(id, p);
+    }
   }
 
   record(id: string, digest: string, reply: Reply): void {
     if (this.capacity <= 0) return;
+    if (this.bulk) return this.recordBulk(this.bulk, id, digest, reply);
     let p = this.positions.get(id);
     if (p !== undefined) {
       // Same id again (an older journal's replayed reply): it keeps its place, as Map.set does.
@@ -83,11 +111,13 @@ export class DedupWindow {
   }
 
   get size(): number {
+    this.endBulk();
     return this.positions.size;
   }
 
   /** Oldest first. */
   *entries(): IterableIterator<[string, Recorded]> {
+    this.endBulk();
     const n = this.positions.size;
     for (let i = 0; i < n; i++) {
       const p = (this.head + i) % this.capacity;
@@ -97,10 +127,39 @@ export class DedupWindow {
   }
 
   clear(): void {
+    if (this.bulk) this.bulk.size = 0;
     this.positions.clear();
     this.others.clear();
     this.ids = [];
     this.head = 0;
+  }
+
+  /** The ring alone, as record does once the window is full; the map waits for endBulk. */
+  private recordBulk(b: { size: number }, id: string, digest: string, reply: Reply): void {
+    let p: number;
+    if (b.size < this.capacity) {
+      // Not full yet: the oldest is at 0.
+      p = b.size++;
+      if (p >= this.kinds.length) this.grow();
+    } else {
+      p = this.head;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    this.ids[p] = id;
+    this.others.delete(p);
+    this.keep(p, id, digest, reply);
+  }
+
+  /** Records the ring's `n` entries again one by one, oldest first (an id seen twice keeps its first place). */
+  private rerecord(n: number): void {
+    const all: [string, Recorded][] = [];
+    for (let i = 0; i < n; i++) {
+      const p = (this.head + i) % this.capacity;
+      const id = this.ids[p] as string;
+      all.push([id, this.at(p, id)]);
+    }
+    this.clear();
+    for (const [id, rec] of all) this.record(id, rec.digest, rec.reply);
   }
 
   private keep(p: number, id: string, digest: string, reply: Reply): void {

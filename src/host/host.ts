@@ -5,7 +5,7 @@ import { EntryContext } from './context.js';
 import { DedupWindow } from './dedup.js';
 import { OP_NAME, RESERVED_OPS, SERVICE_CODE, type ServiceDefinition } from './service.js';
 import { DIGEST_OP, TIMER_OP, TimerChanges, type PendingTimer } from './timers.js';
-import { stateDigest } from './digest.js';
+import { DigestAbandoned, stateDigest, stateDigestInSlices } from './digest.js';
 import type { Quarantine } from './quarantine.js';
 
 /** A digest check that failed: this copy's state is not the primary's at `seq`. */
@@ -14,6 +14,9 @@ export interface Divergence {
   primary: string;
   mine: string;
 }
+
+/** Longest stretch a digest hashes before it lets the event loop run. */
+const DIGEST_SLICE_MS = 4;
 
 export interface HostOptions {
   /** Commands remembered for retries with the same id. */
@@ -42,6 +45,8 @@ export class ServiceHost<S = unknown> {
   /** `ctx.now` of the last applied command: time never goes backwards for the service. */
   now = 0;
   readonly dedup: DedupWindow;
+  /** Digests being hashed in slices, each with what stops it. */
+  private readonly digests = new Set<() => void>();
   /** Open snapshots: while any is being read, no command may be applied. */
   private holds = 0;
   private readonly released = new Set<() => void>();
@@ -104,7 +109,7 @@ export class ServiceHost<S = unknown> {
     } else if (this.quarantine?.poisoned(e.id, e.digest)) {
       computed = poisoned(e.id);
     } else {
-      this.quarantine?.before(e.id, e.digest);
+      this.quarantine?.before(e.id, e.digest, e.seq);
       changes = new TimerChanges(this.timers, this.hasTimer, e.seq, e.at);
       // Called here rather than through invoke(): no closure per command on the write path.
       try {
@@ -135,7 +140,7 @@ export class ServiceHost<S = unknown> {
     const q = this.quarantine;
     if (q?.poisoned(e.id, t.timer)) reply = poisoned(e.id);
     else if (handler) {
-      q?.before(e.id, t.timer);
+      q?.before(e.id, t.timer, e.seq);
       try {
         const r = handler(this.state, t.payload, new EntryContext(e.at, e.id, e.seq, changes)) as unknown;
         reply = answer(e.id, r);
@@ -153,19 +158,64 @@ export class ServiceHost<S = unknown> {
 
   /** The digest of the state as it is now (the service's snapshot and the pending timers). */
   digest(): string {
-    const snap = this.def.snapshot ? (s: unknown) => (this.def.snapshot as (s: S) => unknown)(s as S) : undefined;
-    return stateDigest(this.state, snap, this.timers.values());
+    return stateDigest(this.state, this.snapshotFn(), this.timers.values());
   }
 
-  /** A digest check entry: compares the primary's digest at the position before it with ours. */
+  /**
+   * The digest of the state as it is now, hashed a slice at a time between turns of the event
+   * loop: commands are held until it settles, so it is the digest of this commit point.
+   */
+  digestInSlices(sliceMs = DIGEST_SLICE_MS): Promise<string> {
+    const release = this.hold();
+    let stopped = false;
+    const stop = (): void => {
+      stopped = true;
+      release();
+    };
+    this.digests.add(stop);
+    let hashing: Promise<string>;
+    try {
+      hashing = stateDigestInSlices(this.state, this.snapshotFn(), this.timers.values(), sliceMs, () => stopped);
+    } catch (err) {
+      hashing = Promise.reject(err as Error);
+    }
+    return hashing.finally(() => {
+      this.digests.delete(stop);
+      release();
+    });
+  }
+
+  /** Stops the digests being hashed (their promises reject) and lets commands through at once: a promotion. */
+  abandonDigests(): void {
+    for (const stop of this.digests) stop();
+    this.digests.clear();
+  }
+
+  private snapshotFn(): ((s: unknown) => unknown) | undefined {
+    const snap = this.def.snapshot;
+    return snap ? (s: unknown) => snap.call(this.def, s as S) : undefined;
+  }
+
+  /**
+   * A digest check entry: compares the primary's digest at the position before it with ours.
+   * Ours is hashed in slices; commands are held meanwhile (the caller applies nothing while
+   * `held`), and a mismatch is reported when it is known.
+   */
   private check(e: Entry): Reply {
     const theirs = (e.args as { digest?: unknown } | null)?.digest;
     const seq = this.seq;
     this.seq = e.seq;
     if (e.at > this.now) this.now = e.at;
-    if (typeof theirs === 'string' && this.onDiverged) {
-      const mine = this.digest();
-      if (mine !== theirs) this.onDiverged({ seq, primary: theirs, mine });
+    const report = this.onDiverged;
+    if (typeof theirs === 'string' && report) {
+      this.digestInSlices().then(
+        (mine) => {
+          if (mine !== theirs) report({ seq, primary: theirs, mine });
+        },
+        (err: Error) => {
+          if (!(err instanceof DigestAbandoned)) logLine('host', 'digest-failed', { seq, error: err.message });
+        },
+      );
     }
     return { id: e.id, ok: true, result: null };
   }

@@ -3,24 +3,12 @@
 import type { Json, Reply } from '../protocol/wire.js';
 import type { ServiceHost } from './host.js';
 import type { SnapshotPart } from './service.js';
-import type { PendingTimer } from './timers.js';
+import { BYTES_PART, DEDUP_PART, HEADER, JSON_PART, tagged, type Header } from './snapshot-format.js';
 
-const HEADER = 0x68; // 'h'
-const JSON_PART = 0x6a; // 'j'
-const BYTES_PART = 0x62; // 'b'
-const DEDUP_PART = 0x64; // 'd'
+export { legacyParts, restoreSnapshot, SnapshotRestorer, type PartSource } from './snapshot-restore.js';
+
 /** Dedup parts are cut by bytes, whatever the ids and replies in them. */
 const DEDUP_PART_BYTES = 256 * 1024;
-
-interface Header {
-  v: 1;
-  seq: number;
-  now: number;
-  form: 'image' | 'parts';
-  service: string;
-  /** Pending timers at `seq` (absent in snapshots of older versions: none). */
-  timers?: PendingTimer[];
-}
 
 /** Parts of a snapshot taken at `seq`; commands are held until it is exhausted or closed. */
 export interface SnapshotCursor {
@@ -133,104 +121,3 @@ function asIterator(out: unknown): Iterator<SnapshotPart> | null {
   return typeof it === 'function' ? it.call(out) : null;
 }
 
-function tagged(tag: number, body: string | Uint8Array): Buffer {
-  if (typeof body === 'string') {
-    const b = Buffer.allocUnsafe(1 + Buffer.byteLength(body));
-    b[0] = tag;
-    b.write(body, 1, 'utf8');
-    return b;
-  }
-  const b = Buffer.allocUnsafe(1 + body.length);
-  b[0] = tag;
-  b.set(body, 1);
-  return b;
-}
-
-/**
- * Rebuilds a host from a snapshot's parts, fed in order. Service parts are kept as bytes and
- * decoded one at a time while the service's `restore` reads them.
- */
-export class SnapshotRestorer {
-  private header: Header | null = null;
-  private readonly parts: Uint8Array[] = [];
-  private readonly dedup: [string, string, Reply][] = [];
-
-  get started(): boolean {
-    return this.header !== null;
-  }
-
-  feed(part: Uint8Array): void {
-    const tag = part[0];
-    const body = Buffer.from(part.buffer, part.byteOffset + 1, part.byteLength - 1);
-    if (this.header === null) {
-      if (tag !== HEADER) throw new Error('snapshot does not start with its header');
-      const h = JSON.parse(body.toString('utf8')) as Partial<Header>;
-      if (h.v !== 1 || !Number.isSafeInteger(h.seq) || typeof h.now !== 'number' || (h.form !== 'image' && h.form !== 'parts')) {
-        throw new Error('snapshot header is malformed');
-      }
-      this.header = h as Header;
-      return;
-    }
-    if (tag === JSON_PART || tag === BYTES_PART) {
-      if (this.dedup.length > 0) throw new Error('service part after the dedup window');
-      this.parts.push(part);
-    } else if (tag === DEDUP_PART) {
-      const entries = JSON.parse(body.toString('utf8')) as unknown;
-      if (!Array.isArray(entries)) throw new Error('dedup part is malformed');
-      for (const e of entries as unknown[]) {
-        if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'object') throw new Error('dedup entry is malformed');
-        this.dedup.push(e as [string, string, Reply]);
-      }
-    } else {
-      throw new Error(`unknown snapshot part 0x${(tag ?? 0).toString(16)}`);
-    }
-  }
-
-  /** Installs the state in `host`; throws if the service cannot restore it. */
-  finish<S>(host: ServiceHost<S>): void {
-    const h = this.header;
-    if (!h) throw new Error('snapshot has no header');
-    const def = host.def;
-    let state: S;
-    if (h.form === 'image') {
-      if (this.parts.length !== 1) throw new Error(`an image snapshot has ${this.parts.length} parts`);
-      const image = decodePart(this.parts[0] as Uint8Array) as Json;
-      state = def.restore ? def.restore(image) : (image as S);
-    } else {
-      if (!def.restore) throw new Error(`service '${host.name}' snapshots in parts but has no restore()`);
-      state = def.restore(decodeParts(this.parts));
-    }
-    host.install(state, h.seq, h.now);
-    host.installTimers(Array.isArray(h.timers) ? h.timers : []);
-    host.dedup.clear();
-    for (const [id, digest, reply] of this.dedup) host.dedup.record(id, digest, reply);
-  }
-}
-
-function decodePart(p: Uint8Array): SnapshotPart {
-  const body = Buffer.from(p.buffer, p.byteOffset + 1, p.byteLength - 1);
-  return p[0] === BYTES_PART ? body : (JSON.parse(body.toString('utf8')) as Json);
-}
-
-function* decodeParts(parts: Uint8Array[]): IterableIterator<SnapshotPart> {
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as Uint8Array;
-    // Let go of each part once decoded: a large state is held once, not twice.
-    parts[i] = EMPTY;
-    yield decodePart(p);
-  }
-}
-
-const EMPTY = new Uint8Array(0);
-
-/**
- * Parts a host restores from without a service snapshot of its own: an older journal's
- * contents, already in the service's part form.
- */
-export function legacyParts(seq: number, now: number, service: string, parts: Json[], dedup: [string, string, Reply][]): Buffer[] {
-  const h: Header = { v: 1, seq, now, form: 'parts', service };
-  const out = [tagged(HEADER, JSON.stringify(h))];
-  for (const p of parts) out.push(tagged(JSON_PART, JSON.stringify(p)));
-  if (dedup.length > 0) out.push(tagged(DEDUP_PART, JSON.stringify(dedup)));
-  return out;
-}

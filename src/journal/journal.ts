@@ -1,17 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ServiceHost } from '../host/host.js';
-import { openSnapshot } from '../host/snapshot.js';
+import { openSnapshot, type SnapshotCursor } from '../host/snapshot.js';
 import { logLine } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DiskFaults } from './disk-faults.js';
-import { closeQuietly, fdatasync, open, syncDir, writeAllAtSync, writeAllSync } from './files.js';
+import { closeQuietly, fdatasync, open, syncDir, writeAllAtSync } from './files.js';
 import { FsyncTimes } from './fsync-times.js';
 import { recordHeader } from './records.js';
+import type { Replayed } from './replay.js';
 
-// Compact once the entries since the last checkpoint outweigh it (and at least this much).
-const MIN_COMPACT_BYTES = 64 * 1024 * 1024;
+// Compact once the entries since the last checkpoint pass TAIL_RATIO of its size (and at least
+// MIN_COMPACT_BYTES): a restart re-executes that tail entry by entry, at a cost per byte
+// well above the checkpoint's, so the tail is what bounds the restart time.
+const MIN_COMPACT_BYTES = 8 * 1024 * 1024;
+const TAIL_RATIO = 0.25;
+// A checkpoint holds commands while its parts are pulled: the next one waits at least this
+// many times as long as pulling them took, so a state that is slow to snapshot (large JSON
+// parts) is not snapshotted again and again: its tail grows longer instead.
+const HOLD_DUTY = 20;
 // After a failed checkpoint (disk full…), writes are refused at once for this long rather
 // than each starting another attempt.
 const RETRY_CHECKPOINT_MS = 1000;
@@ -59,6 +67,10 @@ export class Journal {
   checkpoints = 0;
   /** Every fdatasync of the journal (entries and checkpoints), for the metrics. */
   readonly fsyncs = new FsyncTimes();
+  /** Time the last checkpoint spent pulling its parts from the service, and when it was done (performance.now()). */
+  private pulled = { ms: 0, at: 0 };
+  /** The file this primary replayed at start, which the journal may take over instead of a first checkpoint. */
+  private replayed: (Replayed & { seq: number }) | null = null;
 
   constructor(
     readonly file: string,
@@ -72,9 +84,23 @@ export class Journal {
     this.durableSeq = -1;
   }
 
-  /** Starts the journal from the host as it is now (a checkpoint, written in the background). */
+  /**
+   * Starts the journal from the host as it is now (a checkpoint, written in the background),
+   * or, when the host is exactly what `replayed` rebuilt from this file and its tail is short,
+   * from a copy of the file: the same records, without serializing the whole state again.
+   */
   start(): void {
+    const r = this.replayed;
+    this.replayed = null;
+    if (r && r.format === 'current' && r.seq === this.host.seq && !this.due(r.entryBytes, r.checkpointBytes)) {
+      this.checkpoint ??= this.beginAdopt(r);
+    }
     this.checkpoint ??= this.beginCheckpoint();
+  }
+
+  /** The journal file was replayed into the host up to `seq`: start() may take it over. */
+  resumeFrom(r: Replayed, seq: number): void {
+    this.replayed = { ...r, seq };
   }
 
   /** The journal on disk is this primary's (its first checkpoint is in place). */
@@ -130,9 +156,15 @@ export class Journal {
 
   /** Starts a compaction when the entries since the last checkpoint outweigh it (after a batch is applied). */
   compactIfDue(): void {
-    if (this.checkpoint === null && this.fd !== null && this.bytesSinceCheckpoint > Math.max(this.minCompactBytes, 2 * this.checkpointBytes)) {
+    if (this.checkpoint !== null || this.fd === null) return;
+    if (performance.now() - this.pulled.at < HOLD_DUTY * this.pulled.ms) return;
+    if (this.due(this.bytesSinceCheckpoint, this.checkpointBytes)) {
       this.checkpoint = this.beginCheckpoint();
     }
+  }
+
+  private due(tailBytes: number, checkpointBytes: number): boolean {
+    return tailBytes > Math.max(this.minCompactBytes, TAIL_RATIO * checkpointBytes);
   }
 
   /** The disk is refusing writes now (the last batch failed for lack of space). */
@@ -229,9 +261,18 @@ export class Journal {
   }
 
   private beginCheckpoint(): Checkpoint {
-    const ck: Checkpoint = { records: [], done: Promise.resolve(undefined) };
     this.bytesSinceCheckpoint = 0;
-    ck.done = this.runCheckpoint(ck)
+    return this.begin((ck) => this.runCheckpoint(ck));
+  }
+
+  private beginAdopt(r: Replayed): Checkpoint {
+    this.bytesSinceCheckpoint = r.entryBytes;
+    return this.begin((ck) => this.runAdopt(ck, r));
+  }
+
+  private begin(run: (ck: Checkpoint) => Promise<void>): Checkpoint {
+    const ck: Checkpoint = { records: [], done: Promise.resolve(undefined) };
+    ck.done = run(ck)
       .then(
         () => undefined,
         (err: Error) => {
@@ -248,7 +289,52 @@ export class Journal {
 
   private async runCheckpoint(ck: Checkpoint): Promise<void> {
     // Taken now, at this commit point: the host holds commands until its last part is pulled.
+    let t = performance.now();
     const cursor = openSnapshot(this.host);
+    let ms = performance.now() - t;
+    const timed: SnapshotCursor = {
+      seq: cursor.seq,
+      next: () => {
+        t = performance.now();
+        const part = cursor.next();
+        ms += performance.now() - t;
+        if (part === null) this.pulled = { ms, at: performance.now() };
+        return part;
+      },
+      close: () => cursor.close(),
+    };
+    try {
+      await this.writeNext(ck, async (fd) => {
+        const bytes = await writeCheckpoint(fd, timed, ck.records, () => this.closed);
+        return { checkpointBytes: bytes, size: bytes };
+      });
+    } finally {
+      cursor.close();
+    }
+  }
+
+  /**
+   * A new file with the replayed one's valid records (copied by the kernel, the host not held)
+   * and the entries applied since: a new inode, so nothing a predecessor still held open can
+   * reach it, as with a checkpoint.
+   */
+  private async runAdopt(ck: Checkpoint, r: Replayed): Promise<void> {
+    const tmp = `${this.file}.next`;
+    await this.writeNext(ck, async () => {
+      // Into the inode just created (copyFile truncates and fills an existing file in place).
+      await fs.promises.copyFile(this.file, tmp);
+      // A torn tail is cut here, as a checkpoint would have left it out.
+      await fs.promises.truncate(tmp, r.validBytes);
+      return { checkpointBytes: r.checkpointBytes, size: r.validBytes };
+    });
+  }
+
+  /**
+   * Fills `<file>.next` with `fill` (which returns the bytes it wrote there and how many of
+   * them are checkpoint), appends the records that arrived meanwhile, and puts it in the
+   * journal's place once synced.
+   */
+  private async writeNext(ck: Checkpoint, fill: (fd: number) => Promise<{ checkpointBytes: number; size: number }>): Promise<void> {
     const dir = path.dirname(this.file);
     const tmp = `${this.file}.next`;
     let fd: number | null = null;
@@ -256,18 +342,21 @@ export class Journal {
     try {
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
       fd = await open(tmp, 'w', 0o600);
-      const bytes = await writeCheckpoint(fd, cursor, ck.records, () => this.closed);
+      const { checkpointBytes, size } = await fill(fd);
       if (this.closed) throw new Error('journal closed');
-      // The entries applied while the parts were written follow them, and one fdatasync covers
-      // both: a promoted standby's first writes wait for two syncs (this one and the dir's), not three.
-      writeAllSync(fd, Buffer.concat(ck.records.splice(0)));
+      // The entries applied while it was filled follow (a checkpoint's own writer took some
+      // already), and one fdatasync covers both: a promoted standby's first writes wait for two
+      // syncs (this one and the dir's), not three.
+      const meanwhile = Buffer.concat(ck.records.splice(0));
+      writeAllAtSync(fd, meanwhile, size);
+      const at = size + meanwhile.length;
       await this.fsyncs.timed(fdatasync(fd));
       if (this.closed) throw new Error('journal closed');
       // The switch happens in one turn, so no entry slips between the last record and it; an
       // fdatasync here covers only what arrived during the one above (none: no second one).
-      const late = ck.records.splice(0);
-      if (late.length > 0) {
-        writeAllSync(fd, Buffer.concat(late));
+      const last = Buffer.concat(ck.records.splice(0));
+      if (last.length > 0) {
+        writeAllAtSync(fd, last, at);
         fs.fdatasyncSync(fd);
       }
       fs.renameSync(tmp, this.file);
@@ -275,13 +364,12 @@ export class Journal {
       installed = true;
       this.closeFdWhenIdle(this.fd);
       this.fd = fd;
-      this.size = fs.fstatSync(fd).size;
+      this.size = at + last.length;
       this.pending = [];
       this.writtenSeq = this.durableSeq = this.appendedSeq;
-      this.checkpointBytes = bytes;
+      this.checkpointBytes = checkpointBytes;
       this.checkpoints++;
     } finally {
-      cursor.close();
       if (!installed) {
         if (fd !== null) closeQuietly(fd);
         fs.rmSync(tmp, { force: true });

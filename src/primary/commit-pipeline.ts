@@ -10,6 +10,8 @@ import type { Standby } from '../protocol/standby.js';
 import { errorReply, type Reply } from '../protocol/wire.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 import type { CounterBook } from './counter-book.js';
+import { tell, type InFlight, type Waiter } from './in-flight.js';
+import { JournalAcks } from './journal-acks.js';
 import { SnapshotFeed } from './snapshot-feed.js';
 import { StandbyLink } from './standby-link.js';
 
@@ -18,21 +20,8 @@ import { StandbyLink } from './standby-link.js';
 const SNAPSHOT_CHUNKS_PER_TURN = 8;
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 const SWEEP_INTERVAL_MS = 100;
-// How soon entries the journal could not confirm are tried again.
-const JOURNAL_RETRY_MS = 1000;
 // The host's own entries (timers, digest checks) have ops starting with '@'.
 const AT = '@'.charCodeAt(0);
-
-type Waiter = { done: (r: Reply) => void; deadline: number };
-
-/** A command applied on the primary, not yet acknowledged: waits for the standby's ack or the journal's fsync. */
-interface InFlight {
-  seq: number;
-  ringSeq: number;
-  digest: string;
-  reply: Reply;
-  waiters: Waiter[];
-}
 
 /**
  * A command waiting to be applied, and its entry: `seq`, `at` and the encoded `payload` are
@@ -43,6 +32,8 @@ interface Queued extends Entry {
   argsJson: string;
   waiters: Waiter[];
   payload: Buffer | null;
+  /** A digest check's state digest, once hashed (null: failed; undefined: not yet). */
+  stateDigest?: string | null;
 }
 
 export interface PipelineDeps {
@@ -90,16 +81,18 @@ export class CommitPipeline {
   private readonly queuedById = new Map<string, Queued>();
   private barriers: { seq: number; resolve: () => void }[] = [];
   private pumpScheduled = false;
+  /** The state is being hashed for a digest check at the head of the queue. */
+  private hashing = false;
   private waitingForSpace = false;
-  private journalPending: InFlight[] = [];
+  private readonly journalAcks: JournalAcks;
   private readonly sweep: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private closed = false;
-  private journalRetry: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: PipelineDeps) {
     this.writer = new RingWriter(d.ring);
     this.committedSeq = d.host.seq;
+    this.journalAcks = new JournalAcks(d.journal, (f) => this.settle(f), (seq) => this.commitThrough(seq));
     this.link = new StandbyLink(d.paths, d.cfg, {
       hello: (pid) => void this.pair(pid),
       ack: (upTo) => this.onAck(upTo),
@@ -154,7 +147,7 @@ export class CommitPipeline {
     this.closed = true;
     clearInterval(this.sweep);
     this.unsubscribe();
-    if (this.journalRetry) clearTimeout(this.journalRetry);
+    this.journalAcks.close();
     this.feed?.close();
     this.feed = null;
     this.link.close();
@@ -204,7 +197,7 @@ export class CommitPipeline {
         // Until this primary's journal is on disk the file there is a predecessor's: were this
         // primary and its standby both lost now, a fresh primary would rebuild from that file.
         // So nothing is acknowledged that the file there does not hold.
-        this.commitJournaled(acked);
+        this.journalAcks.add(acked);
       }
     }
     if (this.standby === 'syncing' && upTo >= this.snapshotEndSeq) {
@@ -225,7 +218,7 @@ export class CommitPipeline {
     const unacked = this.inflight.slice(this.inflightHead);
     this.inflight = [];
     this.inflightHead = 0;
-    if (unacked.length > 0) this.commitJournaled(unacked);
+    if (unacked.length > 0) this.journalAcks.add(unacked);
     this.setStandby('absent');
     logLine('primary', 'standby-lost', { reason, was });
     this.writer.notify();
@@ -304,13 +297,18 @@ export class CommitPipeline {
         this.schedulePump();
         break;
       }
+      // Its digest is hashed in slices first, commands held meanwhile: the position is the same.
+      if (q.op === DIGEST_OP && q.stateDigest === undefined) {
+        this.hashFor(q);
+        break;
+      }
       let payload = q.payload;
       if (!payload) {
         // Not applied yet: the entries of this batch ahead of it count.
         q.seq = this.d.host.seq + batch.length + 1;
         q.at = this.d.host.nextNow();
         // A digest check carries the state's digest at the position just before it.
-        if (q.op === DIGEST_OP) q.argsJson = JSON.stringify((q.args = { digest: this.d.host.digest() }));
+        if (q.op === DIGEST_OP) q.argsJson = JSON.stringify((q.args = q.stateDigest ? { digest: q.stateDigest } : {}));
         payload = q.payload = encodeEntry(q, q.argsJson);
       }
       if (this.standby === 'absent') {
@@ -367,7 +365,22 @@ export class CommitPipeline {
       this.d.ring.writeSeq = this.ringSeq;
       if (ring) this.link.doorbell(this.ringSeq);
     }
-    if (degraded.length > 0) this.commitJournaled(degraded);
+    if (degraded.length > 0) this.journalAcks.add(degraded);
+  }
+
+  /** Hashes the state for the digest check at the head; its release lets the pump go on. */
+  private hashFor(q: Queued): void {
+    if (this.hashing) return;
+    this.hashing = true;
+    const failed = (err: Error): null => (logLine('primary', 'digest-failed', { error: err.message }), null);
+    void this.d.host
+      .digestInSlices()
+      .catch(failed)
+      .then((digest) => {
+        q.stateDigest = digest;
+        this.hashing = false;
+        this.schedulePump();
+      });
   }
 
   private dequeue(): void {
@@ -382,39 +395,6 @@ export class CommitPipeline {
     this.byId.set(q.id, f);
     if (ringSeq >= 0) this.inflight.push(f);
     return f;
-  }
-
-  /** Acknowledges `batch` (in log order, after any already waiting) once the journal has fsynced it. */
-  private commitJournaled(batch: InFlight[]): void {
-    for (const f of batch) this.journalPending.push(f);
-    const last = this.journalPending[this.journalPending.length - 1];
-    if (!last) return;
-    const upTo = last.seq;
-    this.d.journal.sync().then(
-      () => {
-        let n = 0;
-        while (n < this.journalPending.length && (this.journalPending[n] as InFlight).seq <= upTo) this.settle(this.journalPending[n++] as InFlight);
-        this.journalPending.splice(0, n);
-        this.commitThrough(upTo);
-      },
-      (err: Error) => {
-        // Not durable, so not acknowledged: the callers hear UNAVAILABLE now. The entries are
-        // applied, so they stay pending (a retry with the same id joins them rather than
-        // reading an unconfirmed reply from the dedup window) until a later sync covers them.
-        for (const f of this.journalPending) {
-          if (f.seq > upTo) break;
-          for (const w of f.waiters) tell(w, errorReply(f.reply.id, 'UNAVAILABLE', `journal not durable (${err.message}); retry with the same id`));
-          f.waiters = [];
-        }
-        if (!this.journalRetry && !this.closed) {
-          this.journalRetry = setTimeout(() => {
-            this.journalRetry = null;
-            if (!this.closed) this.commitJournaled([]);
-          }, JOURNAL_RETRY_MS);
-          this.journalRetry.unref();
-        }
-      },
-    );
   }
 
   private awaitSpace(bytes: number): void {
@@ -482,15 +462,6 @@ export class CommitPipeline {
       for (const w of late(f.waiters)) tell(w, errorReply(f.reply.id, 'UNAVAILABLE', 'replication stalled; retry with the same id'));
       f.waiters = f.waiters.filter((w) => w.deadline > now);
     }
-  }
-}
-
-/** A caller's callback runs inside the pipeline's loops: its failure must not break them. */
-function tell(w: Waiter, r: Reply): void {
-  try {
-    w.done(r);
-  } catch (err) {
-    logLine('primary', 'internal-error', { id: r.id, error: (err as Error).stack ?? String(err) });
   }
 }
 

@@ -3,7 +3,11 @@ import { logLine } from '../log.js';
 import type { CounterBook } from './counter-book.js';
 import { PeerOutbox } from './peer-outbox.js';
 import { encodeReply, errorReply, type Reply } from '../protocol/wire.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+
+// Longest stretch of requests read back to back: zeromq hands over queued ones without a
+// turn of the event loop, and a burst of costly ones (large reads) must not starve the pings.
+const RECEIVE_SLICE_MS = 20;
 
 export type Respond = (reply: Reply) => void;
 
@@ -106,9 +110,15 @@ export class ClientEndpoint {
    * Never rejects: a request whose handling throws is logged and the loop goes on; a failure
    * of the open socket itself is reported, not left as an unhandled rejection. Calls receive()
    * itself rather than through the async iterator: one promise per request, not three.
+   * Every RECEIVE_SLICE_MS it lets the event loop run (pings, timers, the standby's acks).
    */
   private async receiveLoop(): Promise<void> {
+    let until = performance.now() + RECEIVE_SLICE_MS;
     for (;;) {
+      if (performance.now() >= until) {
+        await nextTurn();
+        until = performance.now() + RECEIVE_SLICE_MS;
+      }
       let frames: Buffer[];
       try {
         frames = await this.socket.receive();

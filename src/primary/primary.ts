@@ -8,6 +8,7 @@ import { readDivergence } from '../host/divergence-note.js';
 import type { ShmRing } from '../ipc/shm-ring.js';
 import { Journal } from '../journal/journal.js';
 import { DiskFaults } from '../journal/disk-faults.js';
+import type { Replayed } from '../journal/replay.js';
 import { logLine } from '../log.js';
 import type { ServerCounters } from '../protocol/server-metrics.js';
 import type { Standby } from '../protocol/standby.js';
@@ -29,6 +30,8 @@ export interface PrimaryDeps {
   host: ServiceHost<unknown>;
   epoch: number;
   journalFile: string;
+  /** The journal file as the replay at start read it (absent after a promotion). */
+  replayed?: { r: Replayed; seq: number } | null;
   onStandby: (state: Standby, peerPid: number) => void;
   /** Called when the shm epoch moved past ours: we have been fenced. */
   onFenced: () => void;
@@ -55,6 +58,7 @@ export class Primary {
 
   constructor(private readonly d: PrimaryDeps) {
     this.journal = new Journal(d.journalFile, d.host, undefined, d.cfg.faultInjection ? new DiskFaults(diskFaultFile(d.paths)) : null);
+    if (d.replayed) this.journal.resumeFrom(d.replayed.r, d.replayed.seq);
     this.pipeline = new CommitPipeline({
       cfg: d.cfg,
       paths: d.paths,

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { RingCorruptError } from '../errors.js';
 import type { ServiceHost } from '../host/host.js';
 import { FifoReader, FifoWriter } from '../ipc/fifo.js';
-import { RingReader, type ShmRing } from '../ipc/shm-ring.js';
+import { RingReader, type RingEntry, type ShmRing } from '../ipc/shm-ring.js';
 import { logLine } from '../log.js';
 import { decodeLink, decodeRingPayload, encodeLink } from '../protocol/replication.js';
 import type { RuntimePaths } from '../runtime/paths.js';
@@ -36,6 +36,9 @@ export class Secondary {
   private readonly pairEpoch: number;
   private readonly snapshot = new SnapshotReceiver();
   private drainScheduled = false;
+  /** Entries read from the ring but not applied yet (the host was held); the ring keeps them. */
+  private backlog: RingEntry[] | null = null;
+  private waitingRelease: (() => void) | null = null;
   synced = false;
   private primaryGone = false;
   private linkCheck: NodeJS.Timeout | null = null;
@@ -94,17 +97,28 @@ export class Secondary {
       reader.wake();
       for (;;) {
         let last = 0;
-        while (bytes < budget) {
-          const entries = reader.read();
+        // A digest check is hashing this commit point: nothing more is applied until it is done.
+        while (bytes < budget && !this.d.host.held) {
+          const entries = this.backlog ?? reader.read();
+          this.backlog = null;
           if (entries.length === 0) break;
-          for (const e of entries) {
+          let i = 0;
+          for (; i < entries.length && !this.d.host.held; i++) {
+            const e = entries[i] as RingEntry;
             this.applyPayload(e.payload);
             last = e.seq;
             bytes += e.payload.length;
           }
-          reader.release();
+          // Entries read but not applied stay in the ring (not released) until they are.
+          if (i < entries.length) this.backlog = entries.slice(i);
+          else reader.release();
         }
         if (last > 0) this.s2p?.write(encodeLink({ t: 'ack', upTo: last }));
+        // Held: still awake (no doorbell needed), the release drains again.
+        if (this.d.host.held) {
+          this.resumeOnRelease(budget);
+          break;
+        }
         // Over budget: still awake, the next turn goes on.
         if (bytes >= budget) break;
         // Entries published while the flag was up came without a doorbell: take them too.
@@ -126,6 +140,18 @@ export class Secondary {
     return true;
   }
 
+  /** Drains again once the host lets commands through (a digest check finished hashing). */
+  private resumeOnRelease(budget: number): void {
+    if (this.waitingRelease) return;
+    this.waitingRelease = this.d.host.onRelease(() => {
+      this.waitingRelease?.();
+      this.waitingRelease = null;
+      setImmediate(() => {
+        if (this.reader && this.p2s) this.drain(budget);
+      });
+    });
+  }
+
   private applyPayload(raw: Uint8Array): void {
     const p = decodeRingPayload(raw);
     if (p.kind === 'entry') {
@@ -144,6 +170,8 @@ export class Secondary {
    * Returns false when this standby never completed its snapshot and cannot serve.
    */
   prepareForPromotion(): boolean {
+    // A digest check hashing this copy must not keep entries the primary published from it.
+    this.d.host.abandonDigests();
     if (this.reader || this.synced) {
       if (!this.drain()) return false;
     }
@@ -152,6 +180,8 @@ export class Secondary {
   }
 
   close(): void {
+    this.waitingRelease?.();
+    this.waitingRelease = null;
     if (this.linkCheck) clearInterval(this.linkCheck);
     this.linkCheck = null;
     this.p2s?.close();

@@ -9,7 +9,7 @@ import { ServiceHost } from '../host/host.js';
 import { Quarantine } from '../host/quarantine.js';
 import { writeDivergence } from '../host/divergence-note.js';
 import { JournalCorruptError } from '../journal/errors.js';
-import { replayJournal } from '../journal/replay.js';
+import { loadJournalInSlices, type Replayed } from '../journal/replay.js';
 import { Primary } from '../primary/primary.js';
 import { journalFile, lastWordsFile, runtimePaths, type LastWords, type RuntimePaths } from '../runtime/paths.js';
 import { Secondary } from '../secondary/secondary.js';
@@ -50,6 +50,8 @@ export class Server {
   private announcedReady = false;
   /** The heartbeat in shm the watchdog's alarm counts from; it stops when the event loop does. */
   private readonly beat: NodeJS.Timeout;
+  /** What the replay at start read: the journal may carry on from that file. */
+  private replayed: { r: Replayed; seq: number } | null = null;
 
   constructor(private readonly o: ServerOptions) {
     this.role = o.role;
@@ -74,9 +76,12 @@ export class Server {
   }
 
   async start(): Promise<void> {
-    if (this.role === 'primary' && !this.replay()) return;
-    startIdleGc(() => this.host.seq, this.o.cfg.idleGcMs);
+    // Hello first: a primary replaying a long journal answers pings meanwhile, so the watchdog
+    // sees it alive while it loads; it binds the endpoint (serves) only once the replay is done.
     this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
+    if (this.role === 'primary' && !(await this.replay())) return;
+    if (this.exiting) return;
+    startIdleGc(() => this.host.seq, this.o.cfg.idleGcMs);
     if (this.role === 'primary') {
       await this.startPrimary();
       this.announceReady();
@@ -88,11 +93,19 @@ export class Server {
   }
 
   /** A fresh primary rebuilds the state from the journal; false when it must not start. */
-  private replay(): boolean {
+  private async replay(): Promise<boolean> {
     this.guard();
     const file = journalFile(this.o.cfg.dataDir);
     try {
-      replayJournal(file, this.host);
+      const t0 = performance.now();
+      this.host.quarantine?.beginReplay();
+      const r = await loadJournalInSlices(file, this.host);
+      this.host.quarantine?.endReplay();
+      if (r) {
+        this.replayed = { r, seq: this.host.seq };
+        const ms = Math.round(performance.now() - t0);
+        logLine('primary', 'journal-replayed', { ms, seq: this.host.seq, checkpointBytes: r.checkpointBytes, entryBytes: r.entryBytes, entries: r.entries, checkpointMs: r.checkpointMs, entriesMs: r.entriesMs });
+      }
       return true;
     } catch (err) {
       if (!(err instanceof JournalCorruptError)) throw err;
@@ -126,6 +139,7 @@ export class Server {
       host: this.host,
       epoch: this.epoch,
       journalFile: journalFile(this.o.cfg.dataDir),
+      replayed: this.replayed,
       onStandby: (state: Standby, peerPid: number) => this.control.send({ t: 'standby', state, commitSeq: this.host.seq, peerPid }),
       onFenced: () => void this.exit(EXIT.FENCED, `fenced: shm epoch ${this.ring.epoch} is past ours (${this.epoch})`),
       onFailed: (reason) => void this.exit(EXIT.INTERNAL, reason),

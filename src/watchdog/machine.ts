@@ -42,6 +42,8 @@ export interface ChildRun {
   standby: Standby;
   /** The standby pid a primary last reported about. */
   standbyPeer: number | null;
+  /** When the primary reported its link to this standby gone (its exit may be on the way). */
+  linkLostAt: number | null;
   commitSeq: number;
   exitedAt: number | null;
   lastExit: string | null;

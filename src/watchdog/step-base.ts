@@ -56,7 +56,7 @@ export function freshChild(role: Role, token: string, pid: number, startTime: nu
   return {
     token, role, pid, startTime, spawnedAt: now, status: 'starting', adopted: false, condemned: null,
     unansweredSince: null, lastSignAt: now, reportedRole: null, reportedEpoch: null, synced: false, standby: 'absent',
-    standbyPeer: null, commitSeq: 0, exitedAt: null, lastExit: null, lastFailure: null, lastFailureCode: null,
+    standbyPeer: null, linkLostAt: null, commitSeq: 0, exitedAt: null, lastExit: null, lastFailure: null, lastFailureCode: null,
   };
 }
 

@@ -9,7 +9,7 @@
 import type { Role, ServerToWatchdog } from '../protocol/control.js';
 import { EXIT_DATA_REFUSED, exitCodeOf } from '../protocol/exit-codes.js';
 import { AdoptSteps } from './adopt-steps.js';
-import { alarmAt, beatOf } from './alarm.js';
+import { alarmAt, beatOf, silentSince } from './alarm.js';
 import type { Action, Beats, ChildRun, Input, Job, SupervisorState } from './machine.js';
 import { failure, freshChild } from './step-base.js';
 
@@ -129,6 +129,9 @@ class Step extends AdoptSteps {
     switch (m.t) {
       case 'hello':
         ch.unansweredSince = null;
+        // A sign of life with its role: from here a long load is timed by silence (checkAlarms).
+        ch.reportedRole = m.role;
+        ch.reportedEpoch = m.epoch;
         return;
       case 'pong':
         ch.unansweredSince = null;
@@ -158,12 +161,9 @@ class Step extends AdoptSteps {
         ch.standbyPeer = m.peerPid;
         this.emit('standby', { role: ch.role, pid: ch.pid, epoch: s.epoch, standby: m.state });
         const sec = this.alive(s.secondary);
-        // The link broke but the standby lives on (a cut pipe): it cannot re-pair by itself, so replace it.
-        if (m.state === 'absent' && token === s.primary && sec && sec.pid === m.peerPid && sec.status === 'ready' && !sec.condemned) {
-          sec.condemned = 'link lost';
-          sec.status = 'stopping';
-          this.emit('link-lost', { role: 'secondary', pid: sec.pid, epoch: s.epoch });
-        }
+        // The link broke: a dying standby's FIFO closes before its exit reaches us, so only
+        // one still alive after lateMessageMs has a cut pipe (linkCheck replaces it then).
+        if (m.state === 'absent' && token === s.primary && sec && sec.pid === m.peerPid) sec.linkLostAt ??= this.now;
         return;
       }
       case 'promoted':
@@ -195,19 +195,33 @@ class Step extends AdoptSteps {
       }
     }
     if (s.phase === 'running' || s.phase === 'failover') this.checkAlarms();
+    this.linkCheck();
     // The cool-down is over: the next idle moment brings a new standby (nextRecovery).
     if (s.standbyCooldown && this.now >= s.standbyCooldown.until) s.standbyCooldown = null;
   }
 
-  /** The alarm (alarm.ts): silence past it means hung; a server not ready yet gets the ready timeout instead. */
+  /**
+   * The alarm (alarm.ts): silence past it means hung; a server not ready yet gets the ready
+   * timeout instead, counted from its last unanswered ping while it answers (a long replay).
+   */
   checkAlarms(): void {
     for (const ch of [this.alive(this.s.primary), this.alive(this.s.secondary)]) {
       if (!ch || ch.status === 'stopping' || this.now <= alarmAt(ch, this.s.limits)) continue;
-      const silentMs = this.now - (ch.status === 'starting' ? ch.spawnedAt : Math.min(ch.lastSignAt, ch.unansweredSince ?? Infinity));
+      const silentMs = this.now - silentSince(ch, this.s.limits, this.now);
       ch.status = 'stopping';
       ch.condemned = 'hang';
       this.emit('ping-missed', { role: ch.role, pid: ch.pid, epoch: this.s.epoch, silentMs });
     }
+  }
+
+  /** A standby that outlived its lost link cannot re-pair by itself: it is replaced. */
+  linkCheck(): void {
+    const s = this.s;
+    const sec = this.alive(s.secondary);
+    if (!sec || sec.linkLostAt === null || sec.status !== 'ready' || sec.condemned || this.now - sec.linkLostAt < s.limits.lateMessageMs) return;
+    sec.condemned = 'link lost';
+    sec.status = 'stopping';
+    this.emit('link-lost', { role: 'secondary', pid: sec.pid, epoch: s.epoch });
   }
 
   memory(token: string, rss: number): void {

@@ -78,4 +78,43 @@ describe('dedup window', () => {
     expect(Object.is(w.get('id5999')?.reply.ok && (w.get('id5999')?.reply as { result: unknown }).result, -0)).toBe(true);
     expect([...w.entries()][0]?.[0]).toBe('id1000');
   });
+
+  it('in bulk (a replay) keeps the last replies the ring holds, as recording them one by one would', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.array(opArb, { maxLength: 60 }), fc.array(opArb, { maxLength: 200 }), (capacity, before, bulk) => {
+        const w = new DedupWindow(capacity);
+        const model = new Model(capacity);
+        for (const op of before) {
+          if (op.t === 'clear') {
+            w.clear();
+            model.m.clear();
+          } else {
+            w.record(op.id, op.digest, op.reply);
+            model.record(op.id, op.digest, op.reply);
+          }
+        }
+        // In bulk every reply takes a place in the ring; the map is built from the last `capacity` of them.
+        let seq: [string, Recorded][] = [...model.m.entries()];
+        w.beginBulk();
+        for (const op of bulk) {
+          if (op.t === 'clear') {
+            w.clear();
+            seq = [];
+          } else {
+            w.record(op.id, op.digest, op.reply);
+            seq.push([op.id, { digest: op.digest, reply: op.reply }]);
+          }
+        }
+        const expected = new Model(capacity);
+        for (const [id, r] of seq.slice(Math.max(0, seq.length - capacity))) expected.record(id, r.digest, r.reply);
+        expect([...w.entries()]).toEqual([...expected.m.entries()]);
+        expect(w.size).toBe(expected.m.size);
+        // After the bulk, recording goes on as usual.
+        w.record('after', requestDigest('set', 'x'), { id: 'after', ok: true, result: 'OK' });
+        expected.record('after', requestDigest('set', 'x'), { id: 'after', ok: true, result: 'OK' });
+        expect([...w.entries()]).toEqual([...expected.m.entries()]);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -398,11 +398,25 @@ describe('supervision state machine', () => {
     const d = new Driver();
     const { primary, secondary } = d.running();
     const a = d.msg(primary, { t: 'standby', state: 'absent', commitSeq: 0, peerPid: d.pid(secondary) });
-    expect(kinds(a)).toEqual(expect.arrayContaining(['emit:standby', 'emit:link-lost', 'kill-and-reap']));
+    expect(kinds(a)).toContain('emit:standby');
+    // Its exit may be on the way: it is condemned only once it outlived the late-message window.
+    expect(kinds(a)).not.toContain('emit:link-lost');
+    expect(kinds(d.advance(100))).not.toContain('emit:link-lost');
+    expect(kinds(d.advance(300))).toEqual(expect.arrayContaining(['emit:link-lost', 'kill-and-reap']));
     const b = d.feed({ kind: 'reaped', token: secondary });
     expect(d.events.find((e) => e.event === 'fenced')).toMatchObject({ role: 'secondary', cause: 'link lost' });
     // The primary already let go of that standby: the new one is spawned at once.
     expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+  });
+
+  it('a standby whose exit trails the primary\'s report of its lost link is replaced as exited, not fenced for the link', () => {
+    const d = new Driver();
+    const { primary, secondary } = d.running();
+    d.msg(primary, { t: 'standby', state: 'absent', commitSeq: 0, peerPid: d.pid(secondary) });
+    const a = d.feed({ kind: 'exited', token: secondary, cause: 'signal SIGKILL', lastWords: null });
+    expect(kinds([...a, ...d.advance(1000)])).not.toContain('emit:link-lost');
+    expect(d.events.some((e) => e.event === 'fenced')).toBe(false);
+    expect(d.events.find((e) => e.event === 'exited')).toMatchObject({ role: 'secondary', cause: 'signal SIGKILL' });
   });
 
   it('adoption records every adopted server before anything else, learns roles from pongs, and keeps them serving', () => {
@@ -526,6 +540,36 @@ describe('supervision state machine', () => {
     d.exit(late!, 'exit 0');
     expect(d.actions).toContainEqual({ kind: 'tear-down' });
     expect(d.events.some((e) => e.event === 'detected' && d.events.indexOf(e) > d.events.findIndex((x) => x.event === 'stopping'))).toBe(false);
+  });
+
+  it('a primary that answers pings while it replays a long journal is not condemned at the ready timeout; a silent one is', () => {
+    const d = new Driver();
+    const [primary, secondary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    // Both answering every second for three ready timeouts: alive.
+    for (let t = 0; t < 15_000; t += 1000) {
+      d.feed({ kind: 'ping-due' });
+      d.msg(primary!, pong('primary', 1));
+      d.msg(secondary!, pong('secondary', 1, { synced: false }));
+      expect(kinds(d.advance(1000))).not.toContain('emit:ping-missed');
+    }
+    // Then silent: the ready timeout runs from the first ping it left unanswered.
+    d.feed({ kind: 'ping-due' });
+    expect(kinds(d.advance(4000))).not.toContain('emit:ping-missed');
+    expect(kinds(d.advance(1500))).toContain('emit:ping-missed');
+  });
+
+  it('loading is bounded: past ten ready timeouts a server that is still not ready is condemned', () => {
+    const d = new Driver();
+    const [primary, secondary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    let missed = false;
+    for (let t = 0; t <= 51_000 && !missed; t += 1000) {
+      d.feed({ kind: 'ping-due' });
+      d.msg(primary!, pong('primary', 1));
+      d.msg(secondary!, pong('secondary', 1, { synced: false }));
+      missed = kinds(d.advance(1000)).includes('emit:ping-missed');
+    }
+    expect(missed).toBe(true);
+    expect(d.now - 1_000_000).toBeGreaterThan(50_000);
   });
 
   it('a condemned server that reports ready late stays condemned', () => {
