@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Tree } from '../../dist/harness/tree.js';
 import { freePort } from '../tree.mjs';
+import * as F from './fill.mjs';
 
 export function median(xs) {
   const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -80,6 +81,25 @@ export async function scaleTree(label, args = []) {
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A scale tree started and filled with `keys` keys, handed to `fn`; its last log lines are
+ * printed when `fn` throws, and the tree is stopped and removed whatever happens.
+ */
+export async function withFilledTree(label, { keys, valueBytes }, fn) {
+  const t = await scaleTree(label);
+  try {
+    await t.tree.start({ readyTimeoutMs: 60_000 });
+    const f0 = performance.now();
+    await F.fillOsps(t.endpoint, { keys, valueBytes });
+    return await fn(t, performance.now() - f0);
+  } catch (err) {
+    process.stderr.write(t.tree.tails());
+    throw err;
+  } finally {
+    await t.close();
+  }
 }
 
 /** Resolves once something accepts TCP connections on `port` (polled every 2 ms). */

@@ -9,21 +9,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../dist/index.js';
 import { journalFile } from '../../dist/runtime/paths.js';
 import * as F from './fill.mjs';
-import { fmt, lastLogLine, listening, median, scaleTree, verdict } from './report.mjs';
+import { fmt, lastLogLine, listening, median, verdict, withFilledTree } from './report.mjs';
 import { firstAnswer, hasCommand, RedisServer, call } from './redis-aof.mjs';
 
 /** Ratio of osps's restart to Redis's AOF load the goal allows. */
 const GOAL = 1.0;
 
 async function ospsRuns(keys, valueBytes, runs) {
-  const t = await scaleTree('restart');
-  const { tree } = t;
-  const out = [];
-  try {
-    await tree.start({ readyTimeoutMs: 60_000 });
-    const f0 = performance.now();
-    await F.fillOsps(t.endpoint, { keys, valueBytes });
-    const fillMs = performance.now() - f0;
+  return withFilledTree('restart', { keys, valueBytes }, async (t, fillMs) => {
+    const { tree } = t;
+    const out = [];
     for (let i = 0; i < runs; i++) {
       const journalBytes = fs.statSync(journalFile(t.dataDir)).size;
       // Every process at once, the instant after the last acknowledgement.
@@ -77,12 +72,7 @@ async function ospsRuns(keys, valueBytes, runs) {
       process.stderr.write(`scale restart osps run ${i + 1}/${runs} done\n`);
     }
     return out;
-  } catch (err) {
-    process.stderr.write(tree.tails());
-    throw err;
-  } finally {
-    await t.close();
-  }
+  });
 }
 
 async function redisRuns(keys, valueBytes, runs) {

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../dist/index.js';
 import * as F from './fill.mjs';
-import { fmt, lastLogLine, median, scaleTree, verdict } from './report.mjs';
+import { fmt, lastLogLine, median, verdict, withFilledTree } from './report.mjs';
 import { firstAnswer, hasCommand, RedisServer, waitReplicaInSync, call } from './redis-aof.mjs';
 
 /** Ratio of osps's resync to Redis's full sync the goal allows: staying ahead. */
@@ -44,12 +44,9 @@ function pinger(endpoint) {
 }
 
 async function ospsRuns(keys, valueBytes, runs) {
-  const t = await scaleTree('resync');
-  const { tree } = t;
-  const out = [];
-  try {
-    await tree.start({ readyTimeoutMs: 60_000 });
-    await F.fillOsps(t.endpoint, { keys, valueBytes });
+  return withFilledTree('resync', { keys, valueBytes }, async (t) => {
+    const { tree } = t;
+    const out = [];
     for (let i = 0; i < runs; i++) {
       const mark = tree.events.length;
       const stop = pinger(t.endpoint);
@@ -78,12 +75,7 @@ async function ospsRuns(keys, valueBytes, runs) {
       process.stderr.write(`scale resync osps run ${i + 1}/${runs} done\n`);
     }
     return out;
-  } catch (err) {
-    process.stderr.write(tree.tails());
-    throw err;
-  } finally {
-    await t.close();
-  }
+  });
 }
 
 async function redisRuns(keys, valueBytes, runs) {

@@ -19,10 +19,13 @@ export const INSTANCE_FIELDS = {
   insecureEndpoint: v.boolean(),
   runtimeDir: v.pipe(v.string(), v.minLength(1)),
   metrics: v.pipe(v.string(), v.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT on loopback, e.g. 127.0.0.1:9464')),
+  /** The RESP front door (validated again, with its own words, when the start options are checked). */
+  resp: v.pipe(v.string(), v.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:6380')),
   events: v.picklist(['text', 'json']),
   pingIntervalMs: ms('ping period'),
   alarmMs: ms('unanswered-ping alarm'),
   heartbeatMs: ms('server heartbeat period'),
+  idleGcMs: ms('quiet time before a server compacts its heap after a burst of writes'),
   orphanTimeoutMs: ms('orphan timeout'),
   maxRestarts: count(0, 1000),
   restartWindowMs: ms('restart window'),

@@ -57,6 +57,7 @@ describe('config check', () => {
       [{ metrics: '10.1.2.3:9464' }, /--metrics 10\.1\.2\.3:9464: only a loopback host/],
       [{ ringBytes: 5_000_000 }, /not a power of two/],
       [{ name: '-x' }, /name: got "-x"; expected a name of letters/],
+      [{ resp: 'localhost' }, /resp: got "localhost"; expected HOST:PORT/],
     ];
     for (const [content, want] of cases) {
       const r = await osps(['config', 'check', write(d, content)]);
@@ -72,10 +73,10 @@ describe('config check', () => {
 describe('flags override the file', () => {
   it('takes the file where no flag was given, the flag where one was, paths relative to the file', () => {
     const d = tmp();
-    const f = write(d, { name: 'web', alarmMs: 4000, pingIntervalMs: 500, dataDir: 'data', dedupWindow: 77, standbyCooldownMs: 900, memoryCeilingBytes: 123456 });
+    const f = write(d, { name: 'web', alarmMs: 4000, pingIntervalMs: 500, dataDir: 'data', dedupWindow: 77, standbyCooldownMs: 900, memoryCeilingBytes: 123456, heartbeatMs: 40, idleGcMs: 5000, resp: '127.0.0.1:6390' });
     const fields = pickInstance(loadConfigFile(f), undefined);
     const fromFile = resolveStart(startDefaults(), fields, () => false, f).cfg;
-    expect(fromFile).toMatchObject({ name: 'web', alarmMs: 4000, pingIntervalMs: 500, dataDir: path.join(d, 'data'), dedupWindow: 77, standbyCooldownMs: 900, memoryCeilingBytes: 123456 });
+    expect(fromFile).toMatchObject({ name: 'web', alarmMs: 4000, pingIntervalMs: 500, dataDir: path.join(d, 'data'), dedupWindow: 77, standbyCooldownMs: 900, memoryCeilingBytes: 123456, heartbeatMs: 40, idleGcMs: 5000, resp: '127.0.0.1:6390' });
     const flags = { ...startDefaults(), alarm: 2000, name: 'other', memoryCeiling: 1 };
     const given = (k: string) => ['alarm', 'name', 'memoryCeiling'].includes(k);
     const overridden = resolveStart(flags, fields, given, f).cfg;
