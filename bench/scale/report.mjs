@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Tree } from '../../dist/harness/tree.js';
 import { freePort } from '../tree.mjs';
 import * as F from './fill.mjs';
+import { hasCommand } from '../redis-pair.mjs';
 
 export function median(xs) {
   const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -81,6 +82,20 @@ export async function scaleTree(label, args = []) {
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs one section's osps side, then its Redis side (when redis-server is here), with the
+ * runner's options: --quick works at 10⁵ keys, as the other sections do.
+ */
+export async function bothSides(opts, ospsRuns, redisRuns) {
+  const keys = opts.keys ?? Number(process.env.SCALE_KEYS ?? (opts.quick ? 100_000 : 1_000_000));
+  const valueBytes = opts.valueBytes ?? 16;
+  const runs = opts.runs ?? Number(process.env.BENCH_RUNS ?? 3);
+  const withRedis = opts.redis ?? hasCommand('redis-server');
+  const osps = await ospsRuns(keys, valueBytes, runs);
+  const redis = withRedis ? await redisRuns(keys, valueBytes, runs) : [];
+  return { keys, valueBytes, runs, withRedis, osps, redis, m: (xs, f) => median(xs.map(f)) };
 }
 
 /**

@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../dist/index.js';
 import { journalFile } from '../../dist/runtime/paths.js';
 import * as F from './fill.mjs';
-import { fmt, lastLogLine, listening, median, verdict, withFilledTree } from './report.mjs';
-import { firstAnswer, hasCommand, RedisServer, call } from './redis-aof.mjs';
+import { bothSides, fmt, lastLogLine, listening, verdict, withFilledTree } from './report.mjs';
+import { firstAnswer, RedisServer, call } from './redis-aof.mjs';
 
 /** Ratio of osps's restart to Redis's AOF load the goal allows. */
 const GOAL = 1.0;
@@ -100,14 +100,7 @@ async function redisRuns(keys, valueBytes, runs) {
 }
 
 export async function run(opts = {}) {
-  // --quick (the runner's opts.quick) works at 10⁵ keys, as the other sections do.
-  const keys = opts.keys ?? Number(process.env.SCALE_KEYS ?? (opts.quick ? 100_000 : 1_000_000));
-  const valueBytes = opts.valueBytes ?? 16;
-  const runs = opts.runs ?? Number(process.env.BENCH_RUNS ?? 3);
-  const withRedis = opts.redis ?? hasCommand('redis-server');
-  const osps = await ospsRuns(keys, valueBytes, runs);
-  const redis = withRedis ? await redisRuns(keys, valueBytes, runs) : [];
-  const m = (xs, f) => median(xs.map(f));
+  const { keys, valueBytes, runs, withRedis, osps, redis, m } = await bothSides(opts, ospsRuns, redisRuns);
   console.log(`\n== restart: whole-tree SIGKILL → first answer, ${keys} keys × ${valueBytes} B (median of ${runs})`);
   console.log(`osps  journal at the kill ${fmt(m(osps, (r) => r.journalMiB), ' MiB')} (checkpoint ${fmt(m(osps, (r) => r.phases.checkpointMiB), ' MiB')}, tail ${fmt(m(osps, (r) => r.phases.tailMiB), ' MiB')} = ${fmt(m(osps, (r) => r.phases.tailEntries))} entries)`);
   console.log(`osps  spawn of the primary ${fmt(m(osps, (r) => r.phases.primarySpawnedMs), ' ms')}, replay ${fmt(m(osps, (r) => r.phases.replayMs), ' ms')} (checkpoint ${fmt(m(osps, (r) => r.phases.checkpointMs), ' ms')}, entries ${fmt(m(osps, (r) => r.phases.entriesMs), ' ms')}), primary ready ${fmt(m(osps, (r) => r.phases.primaryReadyMs), ' ms')}`);

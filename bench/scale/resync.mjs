@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../dist/index.js';
 import * as F from './fill.mjs';
-import { fmt, lastLogLine, median, verdict, withFilledTree } from './report.mjs';
-import { firstAnswer, hasCommand, RedisServer, waitReplicaInSync, call } from './redis-aof.mjs';
+import { bothSides, fmt, lastLogLine, verdict, withFilledTree } from './report.mjs';
+import { firstAnswer, RedisServer, waitReplicaInSync, call } from './redis-aof.mjs';
 
 /** Ratio of osps's resync to Redis's full sync the goal allows: staying ahead. */
 const GOAL = 1.0;
@@ -105,14 +105,7 @@ async function redisRuns(keys, valueBytes, runs) {
 }
 
 export async function run(opts = {}) {
-  // --quick (the runner's opts.quick) works at 10⁵ keys, as the other sections do.
-  const keys = opts.keys ?? Number(process.env.SCALE_KEYS ?? (opts.quick ? 100_000 : 1_000_000));
-  const valueBytes = opts.valueBytes ?? 16;
-  const runs = opts.runs ?? Number(process.env.BENCH_RUNS ?? 3);
-  const withRedis = opts.redis ?? hasCommand('redis-server');
-  const osps = await ospsRuns(keys, valueBytes, runs);
-  const redis = withRedis ? await redisRuns(keys, valueBytes, runs) : [];
-  const m = (xs, f) => median(xs.map(f));
+  const { keys, valueBytes, runs, withRedis, osps, redis, m } = await bothSides(opts, ospsRuns, redisRuns);
   console.log(`\n== resync: a new standby in sync, ${keys} keys × ${valueBytes} B (median of ${runs})`);
   console.log(`osps  from the standby's SIGKILL ${fmt(m(osps, (r) => r.fromKillMs), ' ms')}, from its spawn ${fmt(m(osps, (r) => r.fromSpawnMs), ' ms')}: spawn → snapshot opened ${fmt(m(osps, (r) => r.phases.toSyncingMs), ' ms')}, streamed and restored ${fmt(m(osps, (r) => r.phases.streamedAndRestoredMs), ' ms')}, restored → in sync ${fmt(m(osps, (r) => r.phases.toInSyncMs), ' ms')}`);
   console.log(`osps  primary pinged every ${PING_EVERY_MS} ms through the resync and ${AFTER_SYNC_MS} ms after: p99 ${fmt(m(osps, (r) => r.p99), ' ms')}, max ${fmt(Math.max(...osps.map((r) => r.max)), ' ms')}, unanswered ${osps.reduce((s, r) => s + r.failures, 0)}; alarm/failover events: ${osps.flatMap((r) => r.trouble).join(', ') || 'none'}`);
