@@ -1,6 +1,6 @@
 // Failover as a client sees it: SIGKILL (crash) or SIGSTOP (hang) of the primary under
 // closed-loop writes → the first write acknowledged by whoever serves next, with writers that
-// reconnect every 10 ms (bench/zmq-writer.mjs). Each round also says where the time went,
+// reconnect every 10 ms and resend on reconnecting (bench/zmq-writer.mjs). Each round also says where the time went,
 // from the watchdog's event timestamps. And a pause just shorter than the alarm, which must
 // cause no failover. Run alone: `node bench/failover.mjs` (after `npm run build`).
 import { processState } from '../dist/runtime/proc.js';
