@@ -33,8 +33,8 @@ export const CLIENT_DEFAULTS = Object.freeze({
   unavailableRetryMs: 100,
   // Short reconnect intervals: after a failover the new primary binds the same endpoint,
   // and every millisecond spent waiting to reconnect is client-visible downtime.
-  reconnectIntervalMs: 50,
-  reconnectMaxIntervalMs: 200,
+  reconnectIntervalMs: 10,
+  reconnectMaxIntervalMs: 100,
 });
 
 interface Pending {
