@@ -4,6 +4,7 @@
 // RESEND_MS without an answer, so a write retried across a failover executes once. Used
 // for the failover figures (what a client sees) and for "start → first answer".
 import * as zmq from 'zeromq';
+import { onReconnect } from '../dist/client/reconnects.js';
 
 export const RECONNECT_MS = 10;
 const RESEND_MS = 30;
@@ -69,16 +70,8 @@ export function zmqWriters(endpoint, { clients = 4, prefix = 'fo' } = {}) {
  */
 function replies(s) {
   let waiting = null;
-  let lost = false;
-  s.events.on('disconnect', () => {
-    lost = true;
-  });
-  s.events.on('handshake', () => {
-    if (!lost) return;
-    lost = false;
-    // A send still blocked went to the new connection: only one already out is lost.
-    if (waiting?.out) waiting.resolve(null);
-  });
+  // A send still blocked went to the new connection: only one already out is lost.
+  onReconnect(s, () => waiting?.out && waiting.resolve(null));
   void (async () => {
     try {
       for await (const [frame] of s) {
