@@ -49,6 +49,7 @@ async function faultRound(tree, signal) {
       ms: ack - t,
       seen: since((e) => (signal === 'SIGKILL' ? e.event === 'exited' : e.event === 'ping-missed') && e.pid === pid),
       promoted: since((e) => e.event === 'promoted'),
+      journaled: since((e) => e.event === 'journaled'),
     };
   } finally {
     await writers.stop();
@@ -94,8 +95,8 @@ export async function benchFailover({ crashRounds = 7, hangRounds = 3, log = () 
   const med = (rs, k) => median(rs.map((r) => r[k]));
   return {
     alarmMs: ALARM_MS,
-    crash: { ms: med(crash, 'ms'), seen: med(crash, 'seen'), promoted: med(crash, 'promoted'), all: crash.map((r) => r.ms) },
-    hang: { ms: med(hang, 'ms'), seen: med(hang, 'seen'), promoted: med(hang, 'promoted'), all: hang.map((r) => r.ms) },
+    crash: { ms: med(crash, 'ms'), seen: med(crash, 'seen'), promoted: med(crash, 'promoted'), journaled: med(crash, 'journaled'), all: crash.map((r) => r.ms) },
+    hang: { ms: med(hang, 'ms'), seen: med(hang, 'seen'), promoted: med(hang, 'promoted'), journaled: med(hang, 'journaled'), all: hang.map((r) => r.ms) },
     pause: { ms: ALARM_MS - 100, failedOver: pause.failedOver },
   };
 }

@@ -173,6 +173,7 @@ class Step extends AdoptSteps {
         if (s.job?.kind === 'failover' && s.job.step === 'promoting' && s.job.candidate === token) this.promoted(ch);
         return;
       case 'journaled':
+        this.emit('journaled', { role: 'primary', pid: ch.pid, epoch: s.epoch });
         if (s.job?.kind === 'failover' && s.job.step === 'settling' && s.job.promoted === token) this.respawn(s.job.oldPid, s.job.cause);
         return;
       case 'failed':

@@ -231,6 +231,7 @@ describe('supervision state machine', () => {
     expect(kinds(d.advance(100))).not.toContain('spawn');
     // Its report moves the job on at once.
     const b = d.msg(secondary, { t: 'journaled', epoch: 2 });
+    expect(kinds(b).slice(0, 1)).toEqual(['emit:journaled']);
     expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
     d.answerSpawns(b);
     expect(d.state.phase).toBe('running');
