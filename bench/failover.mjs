@@ -1,6 +1,6 @@
 // Failover as a client sees it: SIGKILL (crash) or SIGSTOP (hang) of the primary under
 // closed-loop writes → the first write acknowledged by whoever serves next, with writers that
-// reconnect every 10 ms (bench/zmq-writer.mjs). Each round also says where the time went,
+// reconnect every 10 ms and resend on reconnecting (bench/zmq-writer.mjs). Each round also says where the time went,
 // from the watchdog's event timestamps. And a pause just shorter than the alarm, which must
 // cause no failover. Run alone: `node bench/failover.mjs` (after `npm run build`).
 import { processState } from '../dist/runtime/proc.js';
@@ -49,6 +49,7 @@ async function faultRound(tree, signal) {
       ms: ack - t,
       seen: since((e) => (signal === 'SIGKILL' ? e.event === 'exited' : e.event === 'ping-missed') && e.pid === pid),
       promoted: since((e) => e.event === 'promoted'),
+      journaled: since((e) => e.event === 'journaled'),
     };
   } finally {
     await writers.stop();
@@ -94,8 +95,8 @@ export async function benchFailover({ crashRounds = 7, hangRounds = 3, log = () 
   const med = (rs, k) => median(rs.map((r) => r[k]));
   return {
     alarmMs: ALARM_MS,
-    crash: { ms: med(crash, 'ms'), seen: med(crash, 'seen'), promoted: med(crash, 'promoted'), all: crash.map((r) => r.ms) },
-    hang: { ms: med(hang, 'ms'), seen: med(hang, 'seen'), promoted: med(hang, 'promoted'), all: hang.map((r) => r.ms) },
+    crash: { ms: med(crash, 'ms'), seen: med(crash, 'seen'), promoted: med(crash, 'promoted'), journaled: med(crash, 'journaled'), all: crash.map((r) => r.ms) },
+    hang: { ms: med(hang, 'ms'), seen: med(hang, 'seen'), promoted: med(hang, 'promoted'), journaled: med(hang, 'journaled'), all: hang.map((r) => r.ms) },
     pause: { ms: ALARM_MS - 100, failedOver: pause.failedOver },
   };
 }

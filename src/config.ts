@@ -56,6 +56,11 @@ export interface Config {
   standbyReleaseMs: number;
   /** How long a dead server's last message (its failure cause) may trail its exit event. */
   lateMessageMs: number;
+  /**
+   * Longest wait, after a promotion, for the new primary to report its journal on disk before
+   * the new standby is spawned: a Node start takes a core while the first writes wait on that journal.
+   */
+  standbySpawnDelayMs: number;
   /** First cool-down of a standby that keeps dying; it doubles up to `standbyCooldownMaxMs`. */
   standbyCooldownMs: number;
   standbyCooldownMaxMs: number;
@@ -101,6 +106,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   adoptionPingMs: 50,
   standbyReleaseMs: 2000,
   lateMessageMs: 300,
+  standbySpawnDelayMs: 250,
   standbyCooldownMs: 5000,
   standbyCooldownMaxMs: 5 * 60_000,
   watchdogBackoffMs: 100,

@@ -39,6 +39,7 @@ const DIRECT: Partial<Record<keyof InstanceFields, keyof ConfigOpts>> = {
   idleGcMs: undefined,
   standbyReleaseMs: undefined,
   lateMessageMs: undefined,
+  standbySpawnDelayMs: undefined,
   standbyCooldownMs: undefined,
   standbyCooldownMaxMs: undefined,
   watchdogBackoffMs: undefined,

@@ -41,6 +41,7 @@ export const INSTANCE_FIELDS = {
   adoptionPingMs: ms('adoption ping period'),
   standbyReleaseMs: ms('standby release wait'),
   lateMessageMs: ms('late-message window'),
+  standbySpawnDelayMs: ms('standby spawn delay after a promotion'),
   standbyCooldownMs: ms('first standby cool-down'),
   standbyCooldownMaxMs: ms('longest standby cool-down'),
   watchdogBackoffMs: ms('first watchdog restart pause'),

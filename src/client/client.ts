@@ -4,13 +4,18 @@ import * as zmq from 'zeromq';
 import { DEFAULT_ENDPOINT, DEFAULT_MAX_FRAME_BYTES } from '../protocol/limits.js';
 import type { ErrReply, Json, Reply } from '../protocol/wire.js';
 import { ClientError, type ClientErrorCode } from './errors.js';
+import { onReconnect } from './reconnects.js';
 import { wireRequest, type ClientRequest, type KvOp, type OpArgs, type OpResults, type RequestOptions, type ServerInfo } from './requests.js';
 
 export type { ClientRequest, ServerInfo };
 
 export interface ClientOptions {
   endpoint?: string;
-  /** One attempt's budget: with no reply by then, the same request (same id) is sent again. */
+  /**
+   * One attempt's budget: with no reply by then, the same request (same id) is sent again.
+   * A fallback: every request in flight is also sent again as soon as the connection comes
+   * back after a loss (a failover), without waiting for this.
+   */
   requestTimeoutMs?: number;
   /** Overall budget of one request across every retry; then it rejects with TIMEOUT. */
   deadlineMs?: number;
@@ -28,8 +33,8 @@ export const CLIENT_DEFAULTS = Object.freeze({
   unavailableRetryMs: 100,
   // Short reconnect intervals: after a failover the new primary binds the same endpoint,
   // and every millisecond spent waiting to reconnect is client-visible downtime.
-  reconnectIntervalMs: 50,
-  reconnectMaxIntervalMs: 200,
+  reconnectIntervalMs: 10,
+  reconnectMaxIntervalMs: 100,
 });
 
 interface Pending {
@@ -57,7 +62,8 @@ function curveClient(serverKey: string): { curveServerKey: string; curvePublicKe
 /**
  * One DEALER connection to an osps endpoint. Requests are pipelined and matched to replies
  * by id; each is resent with the same id until answered or out of time, so a write retried
- * across a failover is executed once (the server deduplicates by id).
+ * across a failover is executed once (the server deduplicates by id). Everything in flight
+ * is resent the moment the connection is back after a loss, not an attempt timer later.
  */
 export class Client {
   readonly endpoint: string;
@@ -89,6 +95,8 @@ export class Client {
       sendHighWaterMark: 10_000,
       ...(opts.curveServerKey === undefined ? {} : curveClient(opts.curveServerKey)),
     });
+    // Requests in flight in a lost connection are lost with it: resend them to whoever answers now.
+    onReconnect(this.socket, () => this.resendAll());
     this.socket.connect(this.endpoint);
     this.receiving = this.receiveLoop();
   }
@@ -213,6 +221,15 @@ export class Client {
     }
     this.transmit(p);
     this.arm(p, this.requestTimeoutMs);
+  }
+
+  /** A new attempt for every request in flight, each with a fresh attempt timer. */
+  private resendAll(): void {
+    if (this.closing) return;
+    for (const p of this.pending.values()) {
+      this.transmit(p);
+      this.arm(p, this.requestTimeoutMs);
+    }
   }
 
   private transmit(p: Pending): void {

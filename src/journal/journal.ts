@@ -4,9 +4,9 @@ import type { ServiceHost } from '../host/host.js';
 import { openSnapshot, type SnapshotCursor } from '../host/snapshot.js';
 import { logLine } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { DiskFaults } from './disk-faults.js';
-import { closeQuietly, fdatasync, open, syncDir, writeAllAtSync } from './files.js';
+import { closeQuietly, fdatasync, syncDir, writeAllAtSync } from './files.js';
 import { FsyncTimes } from './fsync-times.js';
 import { recordHeader } from './records.js';
 import type { Replayed } from './replay.js';
@@ -88,14 +88,16 @@ export class Journal {
    * Starts the journal from the host as it is now (a checkpoint, written in the background),
    * or, when the host is exactly what `replayed` rebuilt from this file and its tail is short,
    * from a copy of the file: the same records, without serializing the whole state again.
+   * Settles once that first file is in place (undefined) or was abandoned (the error).
    */
-  start(): void {
+  start(): Promise<Error | undefined> {
     const r = this.replayed;
     this.replayed = null;
     if (r && r.format === 'current' && r.seq === this.host.seq && !this.due(r.entryBytes, r.checkpointBytes)) {
       this.checkpoint ??= this.beginAdopt(r);
     }
-    this.checkpoint ??= this.beginCheckpoint();
+    const first = (this.checkpoint ??= this.beginCheckpoint());
+    return first.done;
   }
 
   /** The journal file was replayed into the host up to `seq`: start() may take it over. */
@@ -340,8 +342,12 @@ export class Journal {
     let fd: number | null = null;
     let installed = false;
     try {
-      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-      fd = await open(tmp, 'w', 0o600);
+      // Two quick syscalls, made at once: through the thread pool they cost a promoted
+      // primary, whose first writes wait on this file, several ms of queueing.
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fd = fs.openSync(tmp, 'w', 0o600);
+      // The caller's turn ends first (a promotion reports itself); a checkpoint holds the host meanwhile.
+      await nextTurn();
       const { checkpointBytes, size } = await fill(fd);
       if (this.closed) throw new Error('journal closed');
       // The entries applied while it was filled follow (a checkpoint's own writer took some

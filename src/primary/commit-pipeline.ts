@@ -104,10 +104,11 @@ export class CommitPipeline {
     this.unsubscribe = d.host.onRelease(() => this.schedulePump());
   }
 
-  /** Starts degraded (journaled) and listens for a standby's hello. */
-  start(): void {
-    this.d.journal.start();
+  /** Starts degraded (journaled) and listens for a standby's hello; settles as Journal.start() does. */
+  start(): Promise<Error | undefined> {
+    const journaled = this.d.journal.start();
     this.link.listen();
+    return journaled;
   }
 
   /** `argsJson` is `JSON.stringify(cmd.args)`, which the caller made to digest it. */

@@ -55,6 +55,8 @@ export class Primary {
   private respDoor: RespDoor | null = null;
   /** Writes and errors since this process began serving, for the metrics. */
   private readonly book = new CounterBook();
+  /** Settles once the journal's first file is in place (undefined) or was abandoned (the error). */
+  journaled: Promise<Error | undefined> = new Promise(() => {});
 
   constructor(private readonly d: PrimaryDeps) {
     this.journal = new Journal(d.journalFile, d.host, undefined, d.cfg.faultInjection ? new DiskFaults(diskFaultFile(d.paths)) : null);
@@ -117,7 +119,7 @@ export class Primary {
   /** Binds the client endpoint first: if it is taken, nothing else has been touched. */
   async start(bindRetryMs = 0): Promise<void> {
     await this.endpoint.bind(bindRetryMs);
-    this.pipeline.start();
+    this.journaled = this.pipeline.start();
     this.timers.start();
     this.digests = new DigestDriver(this.d.host, () => this.pipeline.standby === 'in-sync', (id) =>
       this.pipeline.submit({ id, op: DIGEST_OP, args: null, digest: 'digest' }, 'null'),

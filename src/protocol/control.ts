@@ -10,6 +10,8 @@ export type ServerToWatchdog =
   | { t: 'pong'; seq: number; role: Role; epoch: number; commitSeq: number; keys: number; standby: Standby; synced: boolean; counters?: ServerCounters }
   | { t: 'ready'; role: Role; epoch: number }
   | { t: 'promoted'; epoch: number; commitSeq: number }
+  // A promoted primary's first journal checkpoint is on disk (its first writes are acknowledged from here).
+  | { t: 'journaled'; epoch: number }
   | { t: 'standby'; state: Standby; commitSeq: number; peerPid: number }
   | { t: 'synced'; commitSeq: number }
   | { t: 'failed'; reason: string; code?: string };
@@ -35,6 +37,7 @@ const SHAPES: Record<string, Record<string, (v: unknown) => boolean>> = {
   pong: { seq: nat, role, epoch: nat, commitSeq: nat, keys: nat, standby: (v) => STANDBYS.includes(v), synced: (v) => typeof v === 'boolean' },
   ready: { role, epoch: nat },
   promoted: { epoch: nat, commitSeq: nat },
+  journaled: { epoch: nat },
   standby: { state: (v) => STANDBYS.includes(v), commitSeq: nat, peerPid: nat },
   synced: { commitSeq: nat },
   failed: { reason: str, code: (v) => v === undefined || str(v) },

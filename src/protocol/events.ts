@@ -12,6 +12,8 @@ export const EVENT_NAMES = [
   'detected',
   'fenced',
   'promoted',
+  // A promoted primary's first journal checkpoint is on disk: its first writes are acknowledged from here.
+  'journaled',
   'respawned',
   'adopted',
   'memory-ceiling',

@@ -225,6 +225,9 @@ export class Server {
     if (this.exiting) return;
     this.control.send({ t: 'promoted', epoch, commitSeq: this.host.seq });
     logLine('primary', 'promoted', { pid: process.pid, epoch, commitSeq: this.host.seq });
+    // The watchdog holds the new standby's spawn back until then (or a bound), to leave us the CPU.
+    const failed = await this.primary?.journaled;
+    if (!failed && !this.exiting) this.control.send({ t: 'journaled', epoch });
   }
 
   async stop(): Promise<void> {

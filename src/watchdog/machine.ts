@@ -58,6 +58,7 @@ export type Job =
   | { kind: 'adopt'; step: 'fencing' | 'fencing-extras'; awaiting: string[]; oldPid: number | null; cause: string | null }
   | { kind: 'failover'; step: 'fencing'; old: string; oldPid: number; cause: string }
   | { kind: 'failover'; step: 'promoting'; candidate: string; until: number; oldPid: number; cause: string }
+  | { kind: 'failover'; step: 'settling'; promoted: string; until: number; oldPid: number; cause: string }
   | { kind: 'failover'; step: 'checking-journal'; oldPid: number; cause: string }
   | { kind: 'failover'; step: 'clearing-standby'; stale: string; oldPid: number; cause: string }
   | { kind: 'failover'; step: 'spawning-primary' | 'spawning-secondary'; oldPid: number; cause: string }
@@ -90,6 +91,8 @@ export interface Limits {
   standbyReleaseMs: number;
   /** How long a dead server's last message (its failure cause) may trail its exit. */
   lateMessageMs: number;
+  /** Longest wait after a promotion for the new primary's journal before spawning the new standby. */
+  standbySpawnDelayMs: number;
   /** First cool-down of a standby that keeps dying; doubles each time, up to the max. */
   standbyCooldownMs: number;
   standbyCooldownMaxMs: number;

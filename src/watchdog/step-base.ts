@@ -42,6 +42,15 @@ export class StepBase {
     return ch && ch.status !== 'exited' ? ch : null;
   }
 
+  /** OTP intensity per role: more than maxRestarts restarts within the window. */
+  allowRestart(role: Role): boolean {
+    const { maxRestarts, restartWindowMs } = this.s.limits;
+    const times = this.s.recentRestarts[role].filter((t) => t > this.now - restartWindowMs);
+    times.push(this.now);
+    this.s.recentRestarts[role] = times;
+    return times.length <= maxRestarts;
+  }
+
   /** Pings every known server, including adopted ones whose role is not settled yet. */
   pingAll(): void {
     if (this.s.phase === 'stopping' || this.s.phase === 'stopped') return;

@@ -119,6 +119,8 @@ class Step extends AdoptSteps {
     ch.condemned ??= 'crash';
     this.emit('exited', { role: ch.role, pid: ch.pid, epoch: this.s.epoch, cause, reason: words?.reason });
     this.record();
+    // Its exit is its reaping (the executor learns of both from one wait): that is the fence.
+    if (job?.kind === 'failover' && job.step === 'fencing' && job.old === token) this.fenced(ch);
   }
 
   message(token: string, m: ServerToWatchdog): void {
@@ -169,6 +171,10 @@ class Step extends AdoptSteps {
       case 'promoted':
         ch.commitSeq = m.commitSeq;
         if (s.job?.kind === 'failover' && s.job.step === 'promoting' && s.job.candidate === token) this.promoted(ch);
+        return;
+      case 'journaled':
+        this.emit('journaled', { role: 'primary', pid: ch.pid, epoch: s.epoch });
+        if (s.job?.kind === 'failover' && s.job.step === 'settling' && s.job.promoted === token) this.respawn(s.job.oldPid, s.job.cause);
         return;
       case 'failed':
         ch.lastFailure = m.reason;
@@ -253,6 +259,10 @@ class Step extends AdoptSteps {
     } else if (job?.kind === 'failover') {
       const cand = job.step === 'promoting' ? this.alive(job.candidate) : null;
       if (job.step === 'promoting' && (!cand || this.now >= job.until)) this.respawn(job.oldPid, job.cause);
+      const promoted = job.step === 'settling' ? this.alive(job.promoted) : null;
+      // A promoted primary that died or hung meanwhile is a failover of its own (nextRecovery).
+      if (job.step === 'settling' && (!promoted || promoted.condemned)) this.finishJob();
+      else if (job.step === 'settling' && this.now >= job.until) this.respawn(job.oldPid, job.cause);
       const fresh = job.step === 'awaiting-ready' ? this.alive(job.fresh) : undefined;
       if (job.step === 'awaiting-ready' && (!fresh || fresh.status !== 'starting')) {
         // Ready, dead or condemned: a live primary gets its standby; otherwise the next failover starts.
@@ -340,7 +350,8 @@ class Step extends AdoptSteps {
     s.primary = sec.token;
     s.secondary = null;
     this.emit('promoted', { role: 'primary', pid: sec.pid, epoch: s.epoch, commitSeq: sec.commitSeq });
-    this.respawn(job.oldPid, job.cause);
+    // Its first acks wait on its first checkpoint: a new standby's Node start (a core for ~150 ms) waits for it, or the bound.
+    s.job = { kind: 'failover', step: 'settling', promoted: sec.token, until: this.now + (s.limits.standbySpawnDelayMs ?? 0), oldPid: job.oldPid, cause: job.cause };
   }
 
   /** Step 5: with a primary, a new standby; with none, a fresh primary from the journal first. */
@@ -428,15 +439,6 @@ class Step extends AdoptSteps {
     this.record();
   }
 
-  /** OTP intensity per role: more than maxRestarts restarts within the window. */
-  allowRestart(role: Role): boolean {
-    const { maxRestarts, restartWindowMs } = this.s.limits;
-    const times = this.s.recentRestarts[role].filter((t) => t > this.now - restartWindowMs);
-    times.push(this.now);
-    this.s.recentRestarts[role] = times;
-    return times.length <= maxRestarts;
-  }
-
   /** The primary kept dying: nothing can serve, so the instance stops loudly (exit 3). */
   giveUp(last: ChildRun): void {
     // Its last words (the failure cause) may still be in flight.
@@ -492,5 +494,4 @@ class Step extends AdoptSteps {
       this.standbyFenced(ch, true);
     }
   }
-
 }

@@ -13,7 +13,7 @@ import { ControlServer } from './control-server.js';
 import type { EventLog } from './events.js';
 import { createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
 import { nextTickAt } from './alarm.js';
-import { initialState, type Action, type Beats, type Input, type Limits, type SupervisorState } from './machine.js';
+import { initialState, type Action, type Beats, type FailoverStep, type Input, type Limits, type SupervisorState } from './machine.js';
 import { Pinger } from './pinger.js';
 import { emptyTelemetry, toRecord, toStatus, type Telemetry } from './projections.js';
 import { Sampler } from './sampler.js';
@@ -35,6 +35,7 @@ export function limitsOf(cfg: Config): Limits {
     adoptionPingMs: cfg.adoptionPingMs,
     standbyReleaseMs: cfg.standbyReleaseMs,
     lateMessageMs: cfg.lateMessageMs,
+    standbySpawnDelayMs: cfg.standbySpawnDelayMs,
     standbyCooldownMs: cfg.standbyCooldownMs,
     standbyCooldownMaxMs: cfg.standbyCooldownMaxMs,
     specs: childSpecs(cfg.stopTimeoutMs),
@@ -145,9 +146,13 @@ export class Watchdog {
       for (let next = this.inbox.shift(); next; next = this.inbox.shift()) {
         const { state, actions } = transition(this.state, next, Date.now());
         this.state = state;
+        // Every record of one step writes the same state (the step's outcome): once is enough.
+        let recorded = false;
         for (const a of actions) {
           try {
-            this.perform(a);
+            if (a.kind === 'record' && recorded) this.dieAfterRecording(a.step);
+            else this.perform(a);
+            recorded ||= a.kind === 'record';
           } catch (err) {
             this.inbox.push({ kind: 'internal-error', message: (err as Error).message });
           }
@@ -257,8 +262,7 @@ export class Watchdog {
         return;
       case 'record':
         this.record();
-        // Failure injection: die right after recording this step, to prove a successor finishes it.
-        if (a.step && this.cfg.faultInjection && process.env.OSPS_CHAOS_WATCHDOG_DIE_AT === a.step && !this.isSuccessor) process.kill(process.pid, 'SIGKILL');
+        this.dieAfterRecording(a.step);
         return;
       case 'set-ring-epoch':
         if (this.ring) this.ring.epoch = a.epoch;
@@ -304,6 +308,11 @@ export class Watchdog {
   }
 
   // --- projections ----------------------------------------------------------------
+
+  /** Failure injection: die right after recording this step, to prove a successor finishes it. */
+  private dieAfterRecording(step: FailoverStep | null): void {
+    if (step && this.cfg.faultInjection && process.env.OSPS_CHAOS_WATCHDOG_DIE_AT === step && !this.isSuccessor) process.kill(process.pid, 'SIGKILL');
+  }
 
   private record(): void {
     if (this.state.phase === 'stopped') return;

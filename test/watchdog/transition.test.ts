@@ -20,6 +20,8 @@ const LIMITS: Limits = {
   adoptionPingMs: 50,
   standbyReleaseMs: 2000,
   lateMessageMs: 300,
+  // The new standby follows the promotion at once here; its own test below holds it back.
+  standbySpawnDelayMs: 0,
   standbyCooldownMs: 5000,
   standbyCooldownMaxMs: 40_000,
   specs: childSpecs(5000),
@@ -210,12 +212,51 @@ describe('supervision state machine', () => {
     expect(d.eventsSince(mark)[1]).toMatchObject({ cause: 'hang', pid: d.pid(primary) });
     expect(a).toContainEqual({ kind: 'kill-and-reap', token: primary, pid: d.pid(primary), timeoutMs: 5000 });
     expect(kinds(a)).not.toContain('send');
-    // An exit before the reap is not the fence: the reap is.
-    d.exit(primary);
-    expect(d.state.epoch).toBe(1);
-    const b = d.feed({ kind: 'reaped', token: primary });
+    // Its exit is its reaping (the executor learns of both from one wait): the fence.
+    const b = d.exit(primary);
     expect(d.state.epoch).toBe(2);
     expect(b).toContainEqual({ kind: 'send', token: secondary, m: { t: 'promote', epoch: 2 } });
+    expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['ping-missed', 'detected', 'exited', 'fenced']);
+    // The reap reported after it changes nothing.
+    expect(kinds(d.feed({ kind: 'reaped', token: primary }))).toEqual([]);
+    expect(d.state.epoch).toBe(2);
+  });
+
+  it('the new standby is spawned once the promoted primary reports its journal in place, or at the bound', () => {
+    const d = new Driver({ standbySpawnDelayMs: 250 });
+    const { primary, secondary } = d.running();
+    d.exit(primary);
+    // Promoted: its first writes wait for its first checkpoint, which a Node start would slow down.
+    expect(kinds(d.msg(secondary, { t: 'promoted', epoch: 2, commitSeq: 7 }))).not.toContain('spawn');
+    expect(kinds(d.advance(100))).not.toContain('spawn');
+    // Its report moves the job on at once.
+    const b = d.msg(secondary, { t: 'journaled', epoch: 2 });
+    expect(kinds(b).slice(0, 1)).toEqual(['emit:journaled']);
+    expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+    d.answerSpawns(b);
+    expect(d.state.phase).toBe('running');
+    expect(d.events.at(-1)).toMatchObject({ event: 'respawned', role: 'secondary' });
+
+    // No report (a checkpoint that takes long): the bound spawns it anyway.
+    const e = new Driver({ standbySpawnDelayMs: 250 });
+    const pair = e.running();
+    e.exit(pair.primary);
+    e.msg(pair.secondary, { t: 'promoted', epoch: 2, commitSeq: 0 });
+    expect(kinds(e.advance(249))).not.toContain('spawn');
+    expect(e.advance(1)).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+  });
+
+  it('a promoted primary that dies before its journal is in place: the next failover, from the journal', () => {
+    const d = new Driver({ standbySpawnDelayMs: 250 });
+    const { primary, secondary } = d.running();
+    d.exit(primary);
+    d.msg(secondary, { t: 'promoted', epoch: 2, commitSeq: 0 });
+    const mark = d.events.length;
+    const a = d.exit(secondary);
+    expect(d.eventsSince(mark).map((e) => e.event)).toEqual(['exited', 'detected', 'fenced']);
+    expect(d.state.epoch).toBe(3);
+    expect(a).toContainEqual({ kind: 'check-journal' });
+    expect(d.state.restarts.primary).toBe(2);
   });
 
   it('a server that is not ready yet gets the ready timeout, not the alarm', () => {
