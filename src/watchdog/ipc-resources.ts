@@ -12,11 +12,19 @@ function socketFile(endpoint: string): string {
   return endpoint.slice('ipc://'.length);
 }
 
+/** The instance's shm ring, and its FIFOs still being made (see createIpc). */
+export interface CreatedIpc {
+  ring: ShmRing;
+  fifos: Promise<void>;
+}
+
 /**
- * Creates the instance's FIFOs and shm ring, reclaiming whatever a crashed predecessor
- * left behind (and saying so, one event per object).
+ * Creates the instance's shm ring and FIFOs, reclaiming whatever a crashed predecessor
+ * left behind (and saying so, one event per object). Returns once the ring exists: each
+ * FIFO is a process spawn (mkfifo), so they are made while the primary boots, and `fifos`
+ * says when they are there (the standby, their first reader, is spawned after that).
  */
-export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventLog): Promise<ShmRing> {
+export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventLog): Promise<CreatedIpc> {
   ensureRuntimeDir(paths);
   for (const fifo of [paths.p2sFifo, paths.s2pFifo]) {
     if (await removeFifo(fifo)) events.emit('reclaimed', { kind: 'fifo', path: fifo });
@@ -31,9 +39,11 @@ export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventL
     ShmRing.reclaim(paths.shmName, { force: true });
     events.emit('reclaimed', { kind: 'shm', name: paths.shmName });
   }
-  // Side by side: each is a process spawn (mkfifo), on the start path.
-  await Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]);
-  return ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
+  const ring = ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
+  const fifos = Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]).then(() => {});
+  // Whoever awaits it later sees a failure; until then it is no unhandled rejection.
+  fifos.catch(() => {});
+  return { ring, fifos };
 }
 
 /**

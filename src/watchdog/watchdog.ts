@@ -77,6 +77,8 @@ export class Watchdog {
   private readonly pingSentAt = new Map<number, number>();
   /** Spawns run one after another, each after its IPC repair. */
   private spawnChain: Promise<void> = Promise.resolve();
+  /** The FIFOs a fresh start is making while its primary boots (createIpc). */
+  private fifos: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly selfStartTime = processStartTime(process.pid);
   /** This watchdog adopted a predecessor's servers. */
@@ -116,16 +118,21 @@ export class Watchdog {
       this.ring = plan.ring;
       for (const rec of plan.children) this.watch(adoptServer(rec));
     } else {
-      this.ring = await createIpc(this.paths, this.cfg, this.events);
+      const ipc = await createIpc(this.paths, this.cfg, this.events);
+      this.ring = ipc.ring;
       this.ring.epoch = 1;
+      this.fifos = ipc.fifos;
     }
+    // The servers' first word (hello) goes to the pinger: bound before the primary is spawned.
+    // The rest is not on the way to the first answer, and is done while the primary boots.
     await this.pinger.bind();
+    const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
+    this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
     await this.control.bind();
     this.pingTimer = setInterval(() => this.dispatch({ kind: 'ping-due' }), this.cfg.pingIntervalMs);
     this.sampler.start();
-    const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
-    this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
     if (this.cfg.metrics) this.observation = await startObservation(this.cfg.metrics, this.events, () => this.status(), !this.isSuccessor);
+    await this.fifos;
   }
 
   /** Graceful stop (SIGTERM, `osps stop`, or a start that failed). */
@@ -226,6 +233,8 @@ export class Watchdog {
       case 'spawn':
         this.spawnChain = this.spawnChain.then(async () => {
           try {
+            // The standby is the FIFOs' first reader.
+            if (a.role === 'secondary') await this.fifos;
             if (a.repairIpc) await repairIpc(this.paths, this.ring, this.events);
             const p = spawnServer(this.state.limits.specs[a.role], this.cfg);
             this.watch(p);
@@ -296,6 +305,8 @@ export class Watchdog {
       this.control.close();
       this.events.detachFile();
       await this.observation?.close();
+      // A FIFO still being made would be left behind.
+      await this.fifos.catch(() => {});
       removed = await destroyIpc(this.paths, this.ring);
       this.ring = null;
     } finally {

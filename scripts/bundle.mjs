@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The second half of `npm run build`: each entry osps spawns (the watchdog, the server, and
+// the launcher's `start`) bundled from tsc's output in dist/ into one file plus its lazy
+// chunks, in dist/bundle/. A process then reads and links one module instead of about
+// sixty: the watchdog and the servers load in roughly half the time, and a start runs
+// three of them in series. dist/bundle/meta.json says which modules went where, for the
+// tests that check what each process loads.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(DIST, 'bundle');
+
+/** Bundle name → the module tsc built. Each is `dist/bundle/<name>.js`. */
+const ENTRIES = {
+  'watchdog/main': 'watchdog/main.js',
+  'server/main': 'server/main.js',
+  'cli/start-main': 'cli/start-main.js',
+};
+
+/** Packages with a native addon, which finds its binary beside its own files: loaded from node_modules. */
+const NATIVE = ['zeromq', 'shm-typed-array', 'unix-dgram'];
+
+/** Every bundle file is dist/bundle/<dir>/<file>.js: this leads from one back to the package root. */
+const TO_ROOT = '../../../';
+
+/** First of all, before any other module (native addons included) is even loaded: see its comment. */
+const NO_INSPECTOR = path.join(DIST, 'runtime', 'no-inspector.js');
+
+/**
+ * Each module keeps the import.meta.url it has in dist/, so whatever it finds relative to
+ * itself (package.json, the dashboard page, launcher.js) is found from the bundle too; and
+ * no-inspector stays a module of its own, imported first: an import of a bundled module
+ * would run after the native packages' imports, which are hoisted above it.
+ */
+const asBuilt = {
+  name: 'osps-as-built',
+  resolveId(source, importer) {
+    if (!importer || !source.startsWith('.')) return null;
+    const file = path.resolve(path.dirname(importer), source);
+    return file === NO_INSPECTOR ? { id: `${TO_ROOT}${path.relative(ROOT, file)}`, external: true } : null;
+  },
+  transform(code, id) {
+    if (!id.startsWith(`${DIST}${path.sep}`) || !code.includes('import.meta.url')) return null;
+    const url = `new URL(${JSON.stringify(TO_ROOT + path.relative(ROOT, id))}, import.meta.url).href`;
+    return { code: code.replaceAll('import.meta.url', url), map: null };
+  },
+};
+
+fs.rmSync(OUT, { recursive: true, force: true });
+const meta = {};
+for (const [name, module] of Object.entries(ENTRIES)) {
+  const dir = path.dirname(name);
+  const { output } = await build({
+    cwd: ROOT,
+    input: { [name]: path.join(DIST, module) },
+    platform: 'node',
+    external: [/^node:/, ...NATIVE.map((p) => new RegExp(`^${p}(/|$)`))],
+    plugins: [asBuilt],
+    logLevel: 'warn',
+    output: { dir: OUT, format: 'esm', entryFileNames: '[name].js', chunkFileNames: `${dir}/[name]-[hash].js` },
+  });
+  for (const c of output) {
+    if (c.type !== 'chunk') continue;
+    meta[c.fileName] = {
+      entry: c.isEntry,
+      modules: c.moduleIds.map((id) => (path.isAbsolute(id) ? path.relative(ROOT, id) : id)),
+      imports: c.imports,
+      dynamicImports: c.dynamicImports,
+    };
+  }
+}
+fs.writeFileSync(path.join(OUT, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
