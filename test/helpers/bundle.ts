@@ -20,7 +20,10 @@ export function chunkOf(module: string): string {
   return found[0];
 }
 
-/** The modules inside `entry` (e.g. `watchdog/main.js`) and its static imports, plus the packages it imports (e.g. `zeromq`). */
+/**
+ * The modules inside `entry` (e.g. `watchdog/main.js`) and its static imports, plus the
+ * packages it loads from node_modules (the native ones, through require: `require:zeromq`).
+ */
 export function bundleClosure(entry: string): { modules: string[]; packages: string[] } {
   const meta = readMeta();
   const modules = new Set<string>();
@@ -31,7 +34,7 @@ export function bundleClosure(entry: string): { modules: string[]; packages: str
     seen.add(file);
     const chunk = meta[file];
     if (!chunk) throw new Error(`${file} is not in dist/bundle/meta.json`);
-    for (const m of chunk.modules) modules.add(m);
+    for (const m of chunk.modules) (m.startsWith('require:') ? packages : modules).add(m.slice(m.startsWith('require:') ? 'require:'.length : 0));
     for (const i of chunk.imports) {
       if (i.startsWith('node:')) continue;
       if (meta[i]) visit(i);
