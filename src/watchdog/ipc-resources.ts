@@ -12,19 +12,11 @@ function socketFile(endpoint: string): string {
   return endpoint.slice('ipc://'.length);
 }
 
-/** The instance's shm ring, and its FIFOs still being made (see createIpc). */
-export interface CreatedIpc {
-  ring: ShmRing;
-  fifos: Promise<void>;
-}
-
 /**
- * Creates the instance's shm ring and FIFOs, reclaiming whatever a crashed predecessor
- * left behind (and saying so, one event per object). Returns once the ring exists: each
- * FIFO is a process spawn (mkfifo), so they are made while the primary boots, and `fifos`
- * says when they are there (the standby, their first reader, is spawned after that).
+ * Creates the instance's shm ring, reclaiming whatever a crashed predecessor left behind
+ * (and saying so, one event per object), FIFOs included; createFifos makes the new ones.
  */
-export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventLog): Promise<CreatedIpc> {
+export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventLog): Promise<ShmRing> {
   ensureRuntimeDir(paths);
   for (const fifo of [paths.p2sFifo, paths.s2pFifo]) {
     if (await removeFifo(fifo)) events.emit('reclaimed', { kind: 'fifo', path: fifo });
@@ -39,11 +31,18 @@ export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventL
     ShmRing.reclaim(paths.shmName, { force: true });
     events.emit('reclaimed', { kind: 'shm', name: paths.shmName });
   }
-  const ring = ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
-  const fifos = Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]).then(() => {});
-  // Whoever awaits it later sees a failure; until then it is no unhandled rejection.
-  fifos.catch(() => {});
-  return { ring, fifos };
+  return ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
+}
+
+/**
+ * The instance's two FIFOs, side by side: each is a process (mkfifo), so a fresh start makes
+ * them while its primary boots. The promise is marked handled: whoever awaits it later still
+ * sees a failure, and until then it is no unhandled rejection.
+ */
+export function createFifos(paths: RuntimePaths): Promise<void> {
+  const made = Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]).then(() => {});
+  made.catch(() => {});
+  return made;
 }
 
 /**

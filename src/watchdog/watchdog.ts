@@ -11,7 +11,7 @@ import { childSpecs } from './child-spec.js';
 import { adoptServer, killAndReap, spawnServer, watchForeignExit, type ServerProcess } from './children.js';
 import { ControlServer } from './control-server.js';
 import type { EventLog } from './events.js';
-import { createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
+import { createFifos, createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
 import { nextTickAt } from './alarm.js';
 import { initialState, type Action, type Beats, type Input, type Limits, type SupervisorState } from './machine.js';
 import { Pinger } from './pinger.js';
@@ -77,7 +77,7 @@ export class Watchdog {
   private readonly pingSentAt = new Map<number, number>();
   /** Spawns run one after another, each after its IPC repair. */
   private spawnChain: Promise<void> = Promise.resolve();
-  /** The FIFOs a fresh start is making while its primary boots (createIpc). */
+  /** The FIFOs a fresh start makes while its primary boots (createFifos). */
   private fifos: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly selfStartTime = processStartTime(process.pid);
@@ -118,16 +118,16 @@ export class Watchdog {
       this.ring = plan.ring;
       for (const rec of plan.children) this.watch(adoptServer(rec));
     } else {
-      const ipc = await createIpc(this.paths, this.cfg, this.events);
-      this.ring = ipc.ring;
+      this.ring = await createIpc(this.paths, this.cfg, this.events);
       this.ring.epoch = 1;
-      this.fifos = ipc.fifos;
     }
     // The servers' first word (hello) goes to the pinger: bound before the primary is spawned.
     // The rest is not on the way to the first answer, and is done while the primary boots.
     await this.pinger.bind();
     const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
     this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
+    // Queued after the primary's spawn: their mkfifo processes are forked after it.
+    if (!plan) this.fifos = createFifos(this.paths);
     await this.control.bind();
     this.pingTimer = setInterval(() => this.dispatch({ kind: 'ping-due' }), this.cfg.pingIntervalMs);
     this.sampler.start();
