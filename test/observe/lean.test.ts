@@ -38,6 +38,8 @@ describe('observe stays out of the way', () => {
     expect(modules).toContain('dist/watchdog/watchdog.js');
     expect(modules.filter((s) => /node_modules\/prom-client\/|dist\/observe\/(?!address)/.test(s))).toEqual([]);
     expect(packages.filter((p) => p.startsWith('prom-client'))).toEqual([]);
+    // Nor zeromq: its sockets are bound once a fresh start's primary is spawned.
+    expect(packages).not.toContain('zeromq');
   });
 
   it('the endpoint loads none of the servers\' addons', async () => {
