@@ -29,25 +29,15 @@ const NATIVE_ID = '\0native:';
 /** Every bundle file is dist/bundle/<dir>/<file>.js: this leads from one back to the package root. */
 const TO_ROOT = '../../../';
 
-/** First of all, before any other module (native addons included) is even loaded: see its comment. */
-const NO_INSPECTOR = path.join(DIST, 'runtime', 'no-inspector.js');
-
 /**
  * Each module keeps the import.meta.url it has in dist/, so whatever it finds relative to
- * itself (package.json, the dashboard page, launcher.js) is found from the bundle too; and
- * no-inspector stays a module of its own, imported first: an import of a bundled module
- * would run after the native packages' imports, which are hoisted above it. A package a
+ * itself (package.json, the dashboard page, launcher.js) is found from the bundle too. A package a
  * module loads lazily (`createRequire(import.meta.url)(…)`, as the log file loads pino) is
  * bundled too, still run only when first required: pino from node_modules costs ~35 ms of
  * a server's first log record, right after it starts serving; bundled, ~15 (measured).
  */
 const asBuilt = {
   name: 'osps-as-built',
-  resolveId(source, importer) {
-    if (!importer || !source.startsWith('.')) return null;
-    const file = path.resolve(path.dirname(importer), source);
-    return file === NO_INSPECTOR ? { id: `${TO_ROOT}${path.relative(ROOT, file)}`, external: true } : null;
-  },
   transform(code, id) {
     if (!id.startsWith(`${DIST}${path.sep}`) || !code.includes('import.meta.url')) return null;
     const url = `new URL(${JSON.stringify(TO_ROOT + path.relative(ROOT, id))}, import.meta.url).href`;
@@ -59,7 +49,9 @@ const asBuilt = {
  * The native packages (CommonJS) through require(): Node's import of a CommonJS package
  * first lexes each of its files for export names, which costs zeromq and shm-typed-array
  * together ~25 ms per process (measured); require() does not. Their export names are read
- * here, from the installed packages, so `import * as zmq` sees the same names.
+ * here, from the installed packages, so `import * as zmq` sees the same names. And they
+ * load where their importer stands in the modules' order, not hoisted above every bundled
+ * module as an external import would be: after no-inspector, which must run first.
  */
 const viaRequire = {
   name: 'osps-native-require',
@@ -90,13 +82,21 @@ for (const [name, module] of Object.entries(ENTRIES)) {
     external: [/^node:/],
     plugins: [asBuilt, viaRequire],
     logLevel: 'warn',
-    output: { dir: OUT, format: 'esm', entryFileNames: '[name].js', chunkFileNames: `${dir}/[name]-[hash].js` },
+    output: {
+      dir: OUT,
+      format: 'esm',
+      entryFileNames: '[name].js',
+      chunkFileNames: `${dir}/[name]-[hash].js`,
+      // The entry holds only its own module: the entries await their process's end at top
+      // level, so a lazy chunk importing shared code from an entry would wait for that end.
+      codeSplitting: { groups: [{ name: 'core', tags: ['$initial'], test: (id) => id !== path.join(DIST, module) }] },
+    },
   });
   for (const c of output) {
     if (c.type !== 'chunk') continue;
     meta[c.fileName] = {
       entry: c.isEntry,
-      modules: c.moduleIds.map((id) => (path.isAbsolute(id) ? path.relative(ROOT, id) : id.replace(NATIVE_ID, 'require:'))),
+      modules: c.moduleIds.map((id) => (path.isAbsolute(id) ? path.relative(ROOT, id) : id.replace(NATIVE_ID, 'require:').replace(/^\0/, ''))),
       imports: c.imports,
       dynamicImports: c.dynamicImports,
     };
