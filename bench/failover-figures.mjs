@@ -78,7 +78,8 @@ function printFailoverFigures({ start, lean, fo, sentinel, haveSentinel }) {
     lean.watchdogRssMiB <= 1.15 * lean.bareRssMiB, `the watchdog holds two zeromq sockets, the shm mapping and pino (its log file) beyond the bare process`);
   row('watchdog CPU, idle', `${lean.watchdogCpuPct.toFixed(2)} %`, `bare ${lean.bareCpuPct.toFixed(2)} %`, '—', '≤ 0.5 %', lean.watchdogCpuPct <= 0.5,
     'pings (1/s) and their pongs, the /proc sample (every 2 s), the alarm tick (about every 3 s)');
-  const metricsLoaded = lean.loaded.includes('prom-client');
+  // From node_modules, or (the bundle) the lazy chunk that holds it and the endpoint.
+  const metricsLoaded = lean.loaded.some((p) => p === 'prom-client' || p === 'bundle:observe');
   row('prom-client loaded by a watchdog without --metrics', metricsLoaded ? 'yes' : 'no', '—', '—', 'no', !metricsLoaded, 'the metrics code loads without --metrics');
   const head = ['figure', 'osps', 'anchor', 'ratio', 'goal', ''];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

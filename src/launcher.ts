@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Config } from './config.js';
 import { OspsError } from './errors.js';
@@ -8,6 +6,7 @@ import { acquireLock, readLock, releaseLock } from './runtime/lock.js';
 import { ensureRuntimeDir } from './runtime/dir.js';
 import { ensureDataDir } from './runtime/data-dir.js';
 import type { RuntimePaths } from './runtime/paths.js';
+import { WATCHDOG_MAIN } from './runtime/entries.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcess } from './runtime/proc.js';
 import { readState } from './watchdog/state-file.js';
@@ -71,8 +70,6 @@ async function stopRecordedTree(paths: RuntimePaths, say: Say): Promise<void> {
  * mode turns WebAssembly off; saying so too keeps V8 from warning about it on stderr.
  */
 const WATCHDOG_V8_FLAGS = ['--lite-mode', '--no-expose-wasm'];
-
-const WATCHDOG_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'watchdog', 'main.js');
 
 export type Say = (line: string) => void;
 

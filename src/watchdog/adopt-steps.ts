@@ -1,6 +1,7 @@
-// Start: a fresh tree spawns the pair. Adoption: a new watchdog takes over a dead predecessor's live servers without disturbing
+// Start: a fresh tree spawns its primary, then, once the primary is ready, its standby. Adoption: a new watchdog takes over a dead predecessor's live servers without disturbing
 // them. It records them all at once, learns their roles from pongs, fences what the
 // predecessor had condemned (or a primary of an older epoch), then gives each a slot.
+import type { Role } from '../protocol/control.js';
 import type { Input, Job } from './machine.js';
 import { freshChild } from './step-base.js';
 import { StopSteps } from './stop-steps.js';
@@ -13,9 +14,8 @@ export class AdoptSteps extends StopSteps {
     this.emit('starting', { name: s.name, endpoint: s.endpoint, pid: s.selfPid, adopting: input.adopt !== null });
     if (!input.adopt) {
       s.phase = 'starting';
-      s.job = { kind: 'start', awaiting: ['primary', 'secondary'] };
+      s.job = { kind: 'start', step: 'spawning-primary' };
       this.spawn('primary');
-      this.spawn('secondary');
       this.record();
       return;
     }
@@ -30,6 +30,35 @@ export class AdoptSteps extends StopSteps {
     const f = input.adopt.failover;
     s.job = { kind: 'adopt', step: 'learning', until: this.now + s.limits.alarmMs, oldPid: f?.oldPid ?? null, cause: f?.cause ?? null };
     this.record();
+  }
+
+  /** A fresh start's server was spawned: the primary runs (its alarm counts from here), the standby ends the start. */
+  startSpawned(job: Extract<Job, { kind: 'start' }>, role: Role): void {
+    const s = this.s;
+    if (role === 'primary' && job.step === 'spawning-primary') {
+      job.step = 'awaiting-ready';
+      s.phase = 'running';
+    } else if (role === 'secondary' && job.step === 'spawning-secondary') {
+      s.job = null;
+    }
+    this.record();
+  }
+
+  /**
+   * A fresh start waits for its primary: ready, it gets its standby; dead or condemned, the
+   * start is over and the failover takes it from there (nextRecovery).
+   */
+  startAdvance(job: Extract<Job, { kind: 'start' }>): void {
+    if (job.step !== 'awaiting-ready') return;
+    const p = this.alive(this.s.primary);
+    if (p?.status === 'starting') return;
+    if (p && !p.condemned) {
+      job.step = 'spawning-secondary';
+      this.spawn('secondary');
+    } else {
+      this.s.job = null;
+      this.record();
+    }
   }
 
   /** Adoption, first step: ping often until every adopted server said who it is (or the alarm passed). */

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
+import { SERVER_MAIN } from '../runtime/entries.js';
 import { isAlive, processStartTime } from '../runtime/proc.js';
 import type { ChildSpec } from './child-spec.js';
 
-const SERVER_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'server', 'main.js');
 // A server's young generation at V8's default (up to 16 MiB a semi-space) stays committed
 // once a write burst has grown it: 2 MiB costs more scavenges of a tiny heap and saves ~15
 // MB of RSS in each server (the key-value store is off-heap, so little survives them).

@@ -100,13 +100,18 @@ export function scanInstance(paths: RuntimePaths, endpoint: string | null, exclu
   const inodes = port ? listeningInodes(Number(port)) : new Set<string>();
   const found: FoundProcess[] = [];
   for (const pid of pids()) {
-    if (exclude.includes(pid) || !isAlive(pid)) continue;
+    if (exclude.includes(pid)) continue;
+    // Only an osps entry can be of this instance or serve its data: its command line, one
+    // read, rules out every other process before its environment and state are read.
+    const cmdline = processCmdline(pid);
+    const entry = cmdline.find((a) => a.endsWith('/main.js')) ?? '';
+    const anyServer = cmdline.some((a) => a.endsWith('server/main.js'));
+    if ((!anyServer && !entry.endsWith('watchdog/main.js')) || !isAlive(pid)) continue;
     const env = environ(pid);
     const startTime = processStartTime(pid);
     if (env && isOurs(env, paths.dir)) {
       // The environment is inherited by whatever a server or watchdog runs (mkfifo, …): only
       // the entry itself counts as one.
-      const entry = processCmdline(pid).find((a) => a.endsWith('/main.js')) ?? '';
       const token = env.get('OSPS_TOKEN') ?? null;
       const role = env.get('OSPS_ROLE');
       if (token && (role === 'primary' || role === 'secondary') && entry.endsWith('server/main.js')) {
@@ -121,7 +126,7 @@ export function scanInstance(paths: RuntimePaths, endpoint: string | null, exclu
     // Only an osps server counts: it could be serving our data. A reader of the ring (a chaos
     // tool, a test) keeps its own mapping when the object is replaced, and a stranger on the
     // port is not ours to protect (the primary's bind fails and the give-up names the endpoint).
-    if (!processCmdline(pid).some((a) => a.endsWith('server/main.js'))) continue;
+    if (!anyServer) continue;
     if (mapsShm(pid, paths.shmName)) found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server mapping ${paths.shmName}` });
     else if (holdsSocket(pid, inodes)) found.push({ pid, startTime, kind: 'other', role: null, token: null, why: `an osps server listening on ${endpoint}` });
   }

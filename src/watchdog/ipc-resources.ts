@@ -13,8 +13,8 @@ function socketFile(endpoint: string): string {
 }
 
 /**
- * Creates the instance's FIFOs and shm ring, reclaiming whatever a crashed predecessor
- * left behind (and saying so, one event per object).
+ * Creates the instance's shm ring, reclaiming whatever a crashed predecessor left behind
+ * (and saying so, one event per object), FIFOs included; createFifos makes the new ones.
  */
 export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventLog): Promise<ShmRing> {
   ensureRuntimeDir(paths);
@@ -31,9 +31,18 @@ export async function createIpc(paths: RuntimePaths, cfg: Config, events: EventL
     ShmRing.reclaim(paths.shmName, { force: true });
     events.emit('reclaimed', { kind: 'shm', name: paths.shmName });
   }
-  // Side by side: each is a process spawn (mkfifo), on the start path.
-  await Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]);
   return ShmRing.create({ shmName: paths.shmName, instance: paths.name, capacityBytes: cfg.ringBytes });
+}
+
+/**
+ * The instance's two FIFOs, side by side: each is a process (mkfifo), so a fresh start makes
+ * them while its primary boots. The promise is marked handled: whoever awaits it later still
+ * sees a failure, and until then it is no unhandled rejection.
+ */
+export function createFifos(paths: RuntimePaths): Promise<void> {
+  const made = Promise.all([makeFifo(paths.p2sFifo), makeFifo(paths.s2pFifo)]).then(() => {});
+  made.catch(() => {});
+  return made;
 }
 
 /**

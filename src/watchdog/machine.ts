@@ -53,7 +53,8 @@ export interface ChildRun {
 
 /** The one recovery (or start, or stop) under way; everything else waits its turn. */
 export type Job =
-  | { kind: 'start'; awaiting: Role[] }
+  /** A fresh start: the primary first; the standby once the primary serves, so the two never compete for the CPU while the first one boots. */
+  | { kind: 'start'; step: 'spawning-primary' | 'awaiting-ready' | 'spawning-secondary' }
   | { kind: 'adopt'; step: 'learning'; until: number; oldPid: number | null; cause: string | null }
   | { kind: 'adopt'; step: 'fencing' | 'fencing-extras'; awaiting: string[]; oldPid: number | null; cause: string | null }
   | { kind: 'failover'; step: 'fencing'; old: string; oldPid: number; cause: string }

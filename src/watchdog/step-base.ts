@@ -24,8 +24,9 @@ export class StepBase {
 
   spawn(role: Role): void {
     this.s.pendingSpawns.push(role);
-    // After a failure the FIFOs and the shm header are checked (and fixed) before a server opens them.
-    this.out.push({ kind: 'spawn', role, repairIpc: this.s.phase !== 'starting' });
+    // After a failure the FIFOs and the shm header are checked (and fixed) before a server opens them;
+    // a fresh start has just created them.
+    this.out.push({ kind: 'spawn', role, repairIpc: this.s.job?.kind !== 'start' });
   }
 
   kill(child: ChildRun): void {

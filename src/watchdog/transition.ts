@@ -83,12 +83,7 @@ class Step extends AdoptSteps {
     this.record();
     const job = s.job;
     if (job?.kind === 'start') {
-      job.awaiting = job.awaiting.filter((r) => r !== role);
-      if (job.awaiting.length === 0) {
-        s.job = null;
-        s.phase = 'running';
-        this.record();
-      }
+      this.startSpawned(job, role);
     } else if (job?.kind === 'failover' && job.step === 'spawning-primary' && role === 'primary') {
       this.emit('respawned', { role, pid, epoch: s.epoch });
       s.job = { ...job, step: 'awaiting-ready', fresh: token };
@@ -274,6 +269,8 @@ class Step extends AdoptSteps {
       // With the primary gone too, the failover comes first and brings its own standby.
       if (!p) this.finishJob();
       else if (p.standby === 'absent' || p.standbyPeer !== job.oldPid || this.now >= job.until) this.respawnStandby(job.cause);
+    } else if (job?.kind === 'start') {
+      this.startAdvance(job);
     } else if (job?.kind === 'give-up') {
       const last = this.child(job.who);
       if (!last || last.lastFailure || this.now >= job.until) this.finishGiveUp(job.who);

@@ -9,12 +9,12 @@ import { processStartTime } from '../runtime/proc.js';
 import type { AdoptionPlan } from './adopt.js';
 import { childSpecs } from './child-spec.js';
 import { adoptServer, killAndReap, spawnServer, watchForeignExit, type ServerProcess } from './children.js';
-import { ControlServer } from './control-server.js';
+import type { ControlServer } from './control-server.js';
 import type { EventLog } from './events.js';
-import { createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
+import { createFifos, createIpc, destroyIpc, repairIpc } from './ipc-resources.js';
 import { nextTickAt } from './alarm.js';
 import { initialState, type Action, type Beats, type FailoverStep, type Input, type Limits, type SupervisorState } from './machine.js';
-import { Pinger } from './pinger.js';
+import type { Pinger } from './pinger.js';
 import { emptyTelemetry, toRecord, toStatus, type Telemetry } from './projections.js';
 import { Sampler } from './sampler.js';
 import { writeState } from './state-file.js';
@@ -65,8 +65,9 @@ export class Watchdog {
   private readonly inbox: Input[] = [];
   private dispatching = false;
   private ring: ShmRing | null = null;
-  private readonly pinger: Pinger;
-  private readonly control: ControlServer;
+  /** The ping and control sockets, once start() has bound them (bindSockets). */
+  private pinger: Pinger | null = null;
+  private control: ControlServer | null = null;
   private readonly sampler: Sampler;
   private pingTimer: NodeJS.Timeout | null = null;
   /** The next tick, at the machine's next deadline (alarm.ts nextTickAt). */
@@ -78,6 +79,8 @@ export class Watchdog {
   private readonly pingSentAt = new Map<number, number>();
   /** Spawns run one after another, each after its IPC repair. */
   private spawnChain: Promise<void> = Promise.resolve();
+  /** The FIFOs a fresh start makes while its primary boots (createFifos). */
+  private fifos: Promise<void> = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly selfStartTime = processStartTime(process.pid);
   /** This watchdog adopted a predecessor's servers. */
@@ -95,8 +98,6 @@ export class Watchdog {
     private readonly launcherPid: number | null,
   ) {
     this.state = initialState(limitsOf(cfg), cfg.name, cfg.endpoint);
-    this.pinger = new Pinger(paths.watchdogEndpoint, (token, m) => this.onServerMessage(token, m));
-    this.control = new ControlServer(paths.controlEndpoint, (req) => this.onAdmin(req));
     this.sampler = new Sampler(cfg.sampleIntervalMs, () => this.liveProcs(), (token, s) => {
       Object.assign(this.telemetryOf(token), s);
       this.dispatch({ kind: 'memory', token, rss: s.rss });
@@ -120,13 +121,32 @@ export class Watchdog {
       this.ring = await createIpc(this.paths, this.cfg, this.events);
       this.ring.epoch = 1;
     }
-    await this.pinger.bind();
-    await this.control.bind();
+    const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
+    // An adoption pings its servers at once: its sockets come first. A fresh start spawns its
+    // primary first; the rest is not on the way to the first answer, and is done while it boots.
+    if (plan) await this.bindSockets();
+    this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
+    if (!plan) {
+      // Queued after the primary's spawn: their mkfifo processes are forked after it.
+      this.fifos = createFifos(this.paths);
+      await this.bindSockets();
+    }
     this.pingTimer = setInterval(() => this.dispatch({ kind: 'ping-due' }), this.cfg.pingIntervalMs);
     this.sampler.start();
-    const adopt = plan && { children: plan.children, failover: plan.failover, restarts: plan.restarts };
-    this.dispatch({ kind: 'start', selfPid: process.pid, epoch: plan ? plan.ring.epoch : 1, adopt });
     if (this.cfg.metrics) this.observation = await startObservation(this.cfg.metrics, this.events, () => this.status(), !this.isSuccessor);
+    await this.fifos;
+  }
+
+  /**
+   * zeromq is loaded here, not with the watchdog (~15 ms of its start): the primary's first
+   * words (hello, ready) wait in its queue until its socket connects, ours bound by then.
+   */
+  private async bindSockets(): Promise<void> {
+    const [{ Pinger }, { ControlServer }] = await Promise.all([import('./pinger.js'), import('./control-server.js')]);
+    this.pinger = new Pinger(this.paths.watchdogEndpoint, (token, m) => this.onServerMessage(token, m));
+    this.control = new ControlServer(this.paths.controlEndpoint, (req) => this.onAdmin(req));
+    await this.pinger.bind();
+    await this.control.bind();
   }
 
   /** Graceful stop (SIGTERM, `osps stop`, or a start that failed). */
@@ -231,6 +251,8 @@ export class Watchdog {
       case 'spawn':
         this.spawnChain = this.spawnChain.then(async () => {
           try {
+            // The standby is the FIFOs' first reader.
+            if (a.role === 'secondary') await this.fifos;
             if (a.repairIpc) await repairIpc(this.paths, this.ring, this.events);
             const p = spawnServer(this.state.limits.specs[a.role], this.cfg);
             this.watch(p);
@@ -246,7 +268,7 @@ export class Watchdog {
         return;
       }
       case 'send':
-        this.pinger.send(a.token, a.m);
+        this.pinger?.send(a.token, a.m);
         return;
       case 'ping': {
         const seq = ++this.pingSeq;
@@ -254,7 +276,7 @@ export class Watchdog {
         this.pingSentAt.set(seq, now);
         this.pingSentAt.delete(seq - 64);
         this.ring?.heartbeat(HeartbeatSlot.Watchdog, now);
-        for (const token of a.tokens) this.pinger.send(token, { t: 'ping', seq, epoch: a.epoch });
+        for (const token of a.tokens) this.pinger?.send(token, { t: 'ping', seq, epoch: a.epoch });
         return;
       }
       case 'emit':
@@ -295,11 +317,13 @@ export class Watchdog {
   private async tearDown(): Promise<void> {
     let removed: string[] = [];
     try {
-      await this.control.flush();
-      this.pinger.close();
-      this.control.close();
+      await this.control?.flush();
+      this.pinger?.close();
+      this.control?.close();
       this.events.detachFile();
       await this.observation?.close();
+      // A FIFO still being made would be left behind.
+      await this.fifos.catch(() => {});
       removed = await destroyIpc(this.paths, this.ring);
       this.ring = null;
     } finally {

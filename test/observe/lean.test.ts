@@ -4,6 +4,7 @@ import path from 'node:path';
 import { cruise } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
 import { parseMetricsAddress } from '../../dist/observe/address.js';
+import { bundleClosure } from '../helpers/bundle.js';
 import { ROOT } from '../helpers/instance.js';
 
 /** Every module `entry` loads before running, following static imports only. */
@@ -30,6 +31,15 @@ describe('observe stays out of the way', () => {
   it('the watchdog loads neither prom-client nor the endpoint statically', async () => {
     const loaded = await staticClosure('dist/watchdog/main.js');
     expect(loaded.filter((s) => /node_modules\/prom-client\/|dist\/observe\/(?!address)/.test(s))).toEqual([]);
+  });
+
+  it('nor does the watchdog that runs, its bundle: the endpoint is a chunk of its own, loaded when enabled', () => {
+    const { modules, packages } = bundleClosure('watchdog/main.js');
+    expect(modules).toContain('dist/watchdog/watchdog.js');
+    expect(modules.filter((s) => /node_modules\/prom-client\/|dist\/observe\/(?!address)/.test(s))).toEqual([]);
+    expect(packages.filter((p) => p.startsWith('prom-client'))).toEqual([]);
+    // Nor zeromq: its sockets are bound once a fresh start's primary is spawned.
+    expect(packages).not.toContain('zeromq');
   });
 
   it('the endpoint loads none of the servers\' addons', async () => {

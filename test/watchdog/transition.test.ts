@@ -98,11 +98,23 @@ class Driver {
     return token ? (this.state.children[token]?.pid ?? 0) : 0;
   }
 
+  /** A fresh start up to its primary spawned (not ready yet, no standby yet). */
+  start(): string {
+    const [primary] = this.answerSpawns(this.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    expect(this.state.phase).toBe('running');
+    return primary!;
+  }
+
+  /** A fresh start up to its primary ready and its standby spawned (not ready yet). */
+  startPair(): { primary: string; secondary: string } {
+    const primary = this.start();
+    const [secondary] = this.answerSpawns(this.msg(primary, { t: 'ready', role: 'primary', epoch: 1 }));
+    return { primary, secondary: secondary! };
+  }
+
   /** A fresh tree with both servers ready and the standby in sync. */
   running(): { primary: string; secondary: string } {
-    const [primary, secondary] = this.answerSpawns(this.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
-    expect(this.state.phase).toBe('running');
-    this.msg(primary!, { t: 'ready', role: 'primary', epoch: 1 });
+    const { primary, secondary } = this.startPair();
     this.msg(secondary!, { t: 'ready', role: 'secondary', epoch: 1 });
     this.msg(secondary!, { t: 'synced', commitSeq: 0 });
     this.msg(primary!, { t: 'standby', state: 'in-sync', commitSeq: 0, peerPid: this.pid(secondary!) });
@@ -119,17 +131,42 @@ function pong(role: Role, epoch: number, extra: Partial<Extract<ServerToWatchdog
 }
 
 describe('supervision state machine', () => {
-  it('a fresh start spawns the pair (no IPC repair) and runs once both are spawned', () => {
+  it('a fresh start spawns the primary, then (no IPC repair) its standby once the primary is ready', () => {
     const d = new Driver();
     const first = d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null });
-    expect(first.filter((a) => a.kind === 'spawn')).toEqual([
-      { kind: 'spawn', role: 'primary', repairIpc: false },
-      { kind: 'spawn', role: 'secondary', repairIpc: false },
-    ]);
+    expect(first.filter((a) => a.kind === 'spawn')).toEqual([{ kind: 'spawn', role: 'primary', repairIpc: false }]);
     expect(d.state.phase).toBe('starting');
-    d.answerSpawns(first);
+    const [primary] = d.answerSpawns(first);
     expect(d.state.phase).toBe('running');
-    expect(d.events.map((e) => e.event)).toEqual(['starting', 'spawned', 'spawned']);
+    expect(d.state.job).toEqual({ kind: 'start', step: 'awaiting-ready' });
+    // Loading: answering pings is not ready.
+    expect(kinds(d.msg(primary!, pong('primary', 1)))).not.toContain('spawn');
+    const ready = d.msg(primary!, { t: 'ready', role: 'primary', epoch: 1 });
+    expect(ready.filter((a) => a.kind === 'spawn')).toEqual([{ kind: 'spawn', role: 'secondary', repairIpc: false }]);
+    d.answerSpawns(ready);
+    expect(d.state.job).toBeNull();
+    expect(d.state.phase).toBe('running');
+    expect(d.events.map((e) => e.event)).toEqual(['starting', 'spawned', 'ready', 'spawned']);
+  });
+
+  it('a primary that dies before it is ready ends the start: a fresh primary, then its standby', () => {
+    const d = new Driver();
+    const primary = d.start();
+    const a = d.exit(primary, 'exit 1');
+    expect(d.state.job).toMatchObject({ kind: 'failover' });
+    expect(d.events.map((e) => e.event)).toEqual(['starting', 'spawned', 'exited', 'detected', 'fenced']);
+    expect(a).toContainEqual({ kind: 'check-journal' });
+    const [fresh] = d.answerSpawns(d.feed({ kind: 'journal-checked', exists: false }));
+    const b = d.msg(fresh!, { t: 'ready', role: 'primary', epoch: 2 });
+    expect(b).toContainEqual({ kind: 'spawn', role: 'secondary', repairIpc: true });
+  });
+
+  it('a stop while the primary is loading stops it and spawns no standby', () => {
+    const d = new Driver();
+    const primary = d.start();
+    const a = d.feed({ kind: 'stop', code: 0 });
+    expect(a).toContainEqual({ kind: 'send', token: primary, m: { t: 'stop' } });
+    expect(kinds(d.msg(primary, { t: 'ready', role: 'primary', epoch: 1 }))).not.toContain('spawn');
   });
 
   it('crash of the primary: detect, fence, bump the epoch, promote the synced standby, respawn a standby', () => {
@@ -261,7 +298,7 @@ describe('supervision state machine', () => {
 
   it('a server that is not ready yet gets the ready timeout, not the alarm', () => {
     const d = new Driver();
-    d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    d.start();
     d.feed({ kind: 'ping-due' });
     expect(kinds(d.advance(3000))).not.toContain('emit:ping-missed');
     expect(kinds(d.advance(2500))).toContain('emit:ping-missed');
@@ -350,7 +387,7 @@ describe('supervision state machine', () => {
 
   it('a primary that refuses a corrupt journal: gives up at once, says its line, restarts nothing', () => {
     const d = new Driver();
-    const [primary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    const primary = d.start();
     const line = 'journal /d/journal.bin is corrupt at byte 12 (bad CRC); it was left untouched';
     const a = d.feed({ kind: 'exited', token: primary!, cause: 'exit 71 (JOURNAL_CORRUPT)', lastWords: { reason: line, code: 'JOURNAL_CORRUPT' } });
     expect(kinds(a)).not.toContain('spawn');
@@ -585,12 +622,11 @@ describe('supervision state machine', () => {
 
   it('a primary that answers pings while it replays a long journal is not condemned at the ready timeout; a silent one is', () => {
     const d = new Driver();
-    const [primary, secondary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
-    // Both answering every second for three ready timeouts: alive.
+    const primary = d.start();
+    // Answering every second for three ready timeouts: alive.
     for (let t = 0; t < 15_000; t += 1000) {
       d.feed({ kind: 'ping-due' });
-      d.msg(primary!, pong('primary', 1));
-      d.msg(secondary!, pong('secondary', 1, { synced: false }));
+      d.msg(primary, pong('primary', 1));
       expect(kinds(d.advance(1000))).not.toContain('emit:ping-missed');
     }
     // Then silent: the ready timeout runs from the first ping it left unanswered.
@@ -601,12 +637,11 @@ describe('supervision state machine', () => {
 
   it('loading is bounded: past ten ready timeouts a server that is still not ready is condemned', () => {
     const d = new Driver();
-    const [primary, secondary] = d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
+    const primary = d.start();
     let missed = false;
     for (let t = 0; t <= 51_000 && !missed; t += 1000) {
       d.feed({ kind: 'ping-due' });
-      d.msg(primary!, pong('primary', 1));
-      d.msg(secondary!, pong('secondary', 1, { synced: false }));
+      d.msg(primary, pong('primary', 1));
       missed = kinds(d.advance(1000)).includes('emit:ping-missed');
     }
     expect(missed).toBe(true);
@@ -615,9 +650,8 @@ describe('supervision state machine', () => {
 
   it('a condemned server that reports ready late stays condemned', () => {
     const d = new Driver();
-    d.answerSpawns(d.feed({ kind: 'start', selfPid: 1, epoch: 1, adopt: null }));
-    d.advance(5001);
-    const sec = d.state.secondary!;
+    const { secondary: sec } = d.startPair();
+    d.advanceBeating(5001);
     expect(d.state.children[sec]?.status).toBe('stopping');
     d.msg(sec, { t: 'ready', role: 'secondary', epoch: 1 });
     expect(d.state.children[sec]?.status).toBe('stopping');
