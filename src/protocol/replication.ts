@@ -1,5 +1,6 @@
 // Frames on the two FIFOs between the servers, and the payloads of ring entries.
 // p2s carries doorbells; s2p carries the standby's hello and its acks.
+import { isWellFormed } from './well-formed.js';
 import type { Json } from './wire.js';
 
 /**
@@ -122,8 +123,6 @@ export function encodeJsonEntry(e: Entry, argsJson = JSON.stringify(e.args)): Bu
   return b;
 }
 
-// String.prototype.isWellFormed (Node 20) is newer than the ES2022 library types.
-const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 function writeField(b: Buffer, at: number, s: string): number {
   const n = b.write(s, at + 2, 'utf8');
