@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyBytes } from './copy-bytes.js';
 import { hashBytes } from './hash.js';
+import { buildIndex, type EntryTable } from './index-build.js';
 import { NO_LOC, Slab } from './slab.js';
 import { isWellFormed, readString, writeString } from './wtf8.js';
 
@@ -45,8 +46,6 @@ const MIN_SLOTS = 128;
 /** The index doubles past this load; rebuilt, it is sized for half of it. */
 const MAX_LOAD = 0.7;
 const GROWTH = 1.5;
-/** The hashes of the keys putRun enters, shared by every store (one runs at a time). */
-let hashes = new Uint32Array(0);
 
 export class KvStore {
   private ent = new Uint32Array(MIN_ENTRIES * 4);
@@ -54,6 +53,8 @@ export class KvStore {
   private end = 0;
   private live = 0;
   private holes = 0;
+  /** Entries at the end of the table that putRun added and the index does not have yet. */
+  private unindexed = 0;
   private slots = new Uint32Array(MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
   private readonly slab: Slab;
@@ -72,19 +73,23 @@ export class KvStore {
   }
 
   get size(): number {
+    this.settle();
     return this.live;
   }
 
   get(key: string): string | undefined {
+    this.settle();
     const i = this.find(key);
     return i < 0 ? undefined : this.valueAt(this.slots[i]! - 1);
   }
 
   has(key: string): boolean {
+    this.settle();
     return this.find(key) >= 0;
   }
 
   set(key: string, value: string): this {
+    this.settle();
     const kl = this.toScratch(key);
     const vWell = isWellFormed(value);
     this.put(this.scratch, 0, kl, this.scratchWellFormed, value, null, 0, Buffer.byteLength(value, 'utf8'), vWell);
@@ -93,18 +98,23 @@ export class KvStore {
 
   /** Sets a key from its stored bytes (a snapshot's record): no string is made. */
   putBytes(src: Buffer, keyAt: number, keyBytes: number, keyWellFormed: boolean, valueAt: number, valueBytes: number, valueWellFormed: boolean): void {
+    this.settle();
     this.put(src, keyAt, keyBytes, keyWellFormed, null, src, valueAt, valueBytes, valueWellFormed);
   }
 
   /**
    * Adds `count` records laid end to end in `src` from `at`, each its key's bytes then its
-   * value's (a snapshot's): runs of them are copied into the slab at once, and only the
-   * entries and the index are made one by one. `lens` holds two numbers per record, the key's
-   * then the value's: its byte length times two, plus one if the string is not well formed.
-   * A key given twice takes the later value, as `set` would.
+   * value's (a snapshot's): runs of them are copied into the slab at once, and their entries
+   * are written in order. The index takes them in one go at the next lookup (a restore's
+   * parts all come first), where a key given twice keeps its first place and its last value,
+   * as `set` would. `lens` holds two numbers per record, the key's then the value's: its byte
+   * length times two, plus one if the string is not well formed.
    */
   putRun(src: Buffer, at: number, lens: Uint32Array, count: number): void {
     const slab = this.slab;
+    let room = this.ent.length >>> 2;
+    while (this.end + count > room) room = Math.ceil(room * GROWTH);
+    if (room !== this.ent.length >>> 2) this.growEntries(room);
     for (let i = 0; i < count; ) {
       // The records from i that go into the current page (or a new one) together.
       const first = (lens[2 * i]! >>> 1) + (lens[2 * i + 1]! >>> 1);
@@ -116,83 +126,88 @@ export class KvStore {
         if (r > slab.smallMax || n + r > limit) break;
         n += r;
       }
+      let loc: number;
       if (j === i) {
         // A large record: a buffer of its own.
-        const k = lens[2 * i]!;
-        const v = lens[2 * i + 1]!;
-        this.putBytes(src, at, k >>> 1, (k & 1) === 0, at + (k >>> 1), v >>> 1, (v & 1) === 0);
-        at += first;
-        i++;
-        continue;
+        loc = slab.alloc(first);
+        src.copy(slab.buf(loc), slab.off(loc), at, at + first);
+        n = first;
+        j = i + 1;
+      } else {
+        loc = slab.place(src, at, n);
       }
-      const loc = slab.place(src, at, n);
-      this.makeRoom(j - i);
-      this.enterPlaced(slab.buf(loc), slab.off(loc), loc, lens, i, j);
+      this.enter(slab.buf(loc), slab.off(loc), loc, lens, i, j);
       at += n;
       i = j;
     }
     if (slab.wasteful) this.compactSlab();
   }
 
-  /**
-   * Entries and slots for records i to j of a run, placed at `loc` (`buf` from `off`), in tight
-   * loops, as a restore makes a million of them; the tables have room (makeRoom). The keys
-   * are hashed in a pass of their own first, so the inserts, each a cache miss or two in the
-   * index, overlap (measured: a third faster than hashing each key as it is inserted).
-   */
-  private enterPlaced(buf: Buffer, off: number, loc: number, lens: Uint32Array, i: number, j: number): void {
-    if (hashes.length < j - i) hashes = new Uint32Array(j - i);
+  /** Entries for records i to j of a run, placed at `loc` (`buf` from `off`), not yet in the index. */
+  private enter(buf: Buffer, off: number, loc: number, lens: Uint32Array, i: number, j: number): void {
+    const ent = this.ent;
     const seed = this.seed;
     const hashMask = this.hashMask;
-    for (let q = i, at = off; q < j; q++) {
-      const kl = lens[2 * q]! >>> 1;
-      hashes[q - i] = (hashBytes(buf, at, kl, seed) & hashMask) >>> 0;
-      at += kl + (lens[2 * q + 1]! >>> 1);
-    }
-    const ent = this.ent;
-    const slots = this.slots;
-    const mask = this.mask;
-    let end = this.end;
-    let live = this.live;
-    for (let q = i; q < j; q++) {
+    let b = this.end << 2;
+    for (let q = i; q < j; q++, b += 4) {
       const k = lens[2 * q]!;
       const v = lens[2 * q + 1]!;
       const kl = k >>> 1;
-      const h = hashes[q - i]!;
-      let s = h & mask;
-      for (;;) {
-        const x = slots[s]!;
-        if (x === 0) break;
-        const b = (x - 1) << 2;
-        if (ent[b + HASH] === h && (ent[b + KLEN]! & LEN) === kl && this.keyIs(ent[b + LOC]!, buf, off, kl)) break;
-        s = (s + 1) & mask;
-      }
-      const vlen = (v & 1) === 0 ? v >>> 1 : ((v >>> 1) | ILL) >>> 0;
-      const x = slots[s]!;
-      if (x === 0) {
-        const b = end << 2;
-        ent[b + LOC] = loc;
-        ent[b + HASH] = h;
-        ent[b + KLEN] = (k & 1) === 0 ? kl : (kl | ILL) >>> 0;
-        ent[b + VLEN] = vlen;
-        slots[s] = ++end;
-        live++;
-      } else {
-        // A key given twice: the later value, in the earlier one's place.
-        const b = (x - 1) << 2;
-        this.slab.free(ent[b + LOC]!, kl + (ent[b + VLEN]! & LEN));
-        ent[b + LOC] = loc;
-        ent[b + VLEN] = vlen;
-      }
+      ent[b + LOC] = loc;
+      ent[b + HASH] = (hashBytes(buf, off, kl, seed) & hashMask) >>> 0;
+      ent[b + KLEN] = (k & 1) === 0 ? kl : (kl | ILL) >>> 0;
+      ent[b + VLEN] = (v & 1) === 0 ? v >>> 1 : ((v >>> 1) | ILL) >>> 0;
       const r = kl + (v >>> 1);
       loc += r;
       off += r;
     }
-    this.end = end;
-    this.live = live;
+    this.end += j - i;
+    this.live += j - i;
+    this.unindexed += j - i;
+  }
+
+  /** Puts the entries putRun added into the index (every lookup and change calls this first). */
+  private settle(): void {
+    if (this.unindexed === 0) return;
+    this.unindexed = 0;
+    let cap = this.slots.length;
+    while (this.live > cap * MAX_LOAD) cap *= 2;
+    this.slots = buildIndex(this.table(), cap, (a, b) => this.sameKey(a, b), (earlier, later) => this.twice(earlier, later));
+    this.mask = cap - 1;
+    const ent = this.ent;
+    while (this.end > 0 && ent[((this.end - 1) << 2) + LOC] === NO_LOC) {
+      this.end--;
+      this.holes--;
+    }
+  }
+
+  private table(): EntryTable {
+    return { ent: this.ent, end: this.end, locField: LOC, hashField: HASH, noLoc: NO_LOC };
+  }
+
+  private sameKey(a: number, b: number): boolean {
+    const ent = this.ent;
+    const kl = ent[(a << 2) + KLEN]!;
+    if (ent[(b << 2) + KLEN] !== kl) return false;
+    const loc = ent[(b << 2) + LOC]!;
+    return this.keyIs(ent[(a << 2) + LOC]!, this.slab.buf(loc), this.slab.off(loc), kl & LEN);
+  }
+
+  /** Entry `later` of putRun has the key of `earlier`: its value goes there, and it becomes a hole. */
+  private twice(earlier: number, later: number): void {
+    const ent = this.ent;
+    const a = earlier << 2;
+    const b = later << 2;
+    this.slab.free(ent[a + LOC]!, (ent[a + KLEN]! & LEN) + (ent[a + VLEN]! & LEN));
+    ent[a + LOC] = ent[b + LOC]!;
+    ent[a + VLEN] = ent[b + VLEN]!;
+    ent[b + LOC] = NO_LOC;
+    this.live--;
+    this.holes++;
   }
 
   delete(key: string): boolean {
+    this.settle();
     const i = this.find(key);
     if (i < 0) return false;
     const e = this.slots[i]! - 1;
@@ -214,10 +229,12 @@ export class KvStore {
   }
 
   *entries(): IterableIterator<[string, string]> {
+    this.settle();
     for (let e = 0; e < this.end; e++) if (this.ent[(e << 2) + LOC] !== NO_LOC) yield [this.keyAt(e), this.valueAt(e)];
   }
 
   *keys(): IterableIterator<string> {
+    this.settle();
     for (let e = 0; e < this.end; e++) if (this.ent[(e << 2) + LOC] !== NO_LOC) yield this.keyAt(e);
   }
 
@@ -228,28 +245,22 @@ export class KvStore {
   /** Makes room for `keys` keys in all (a restore that knows its count grows nothing on the way). */
   reserve(keys: number): void {
     if (keys > this.ent.length >>> 2) this.growEntries(keys);
+    // The index is sized when putRun's entries go in.
+    if (this.unindexed > 0) return;
     let cap = this.slots.length;
     while (keys > cap * MAX_LOAD) cap *= 2;
     if (cap !== this.slots.length) this.rebuildIndex(cap);
   }
 
-  /** Room for `more` new entries and keys, grown as insert would grow it. */
-  private makeRoom(more: number): void {
-    let n = this.ent.length >>> 2;
-    while (this.end + more > n) n = Math.ceil(n * GROWTH);
-    if (n !== this.ent.length >>> 2) this.growEntries(n);
-    let cap = this.slots.length;
-    while (this.live + more > cap * MAX_LOAD) cap *= 2;
-    if (cap !== this.slots.length) this.rebuildIndex(cap);
-  }
-
   /** Entry numbers run from 0 to this (exclusive), in iteration order; `record` skips deleted ones. */
   get entryEnd(): number {
+    this.settle();
     return this.end;
   }
 
   /** Fills `out` with entry `e`'s bytes; false for a deleted entry. Valid until the next change. */
   record(e: number, out: RecordView): boolean {
+    this.settle();
     const b = e << 2;
     const loc = this.ent[b + LOC]!;
     if (loc === NO_LOC) return false;
@@ -266,6 +277,7 @@ export class KvStore {
 
   /** Bytes held, by structure. */
   memory(): { entries: number; index: number; records: number; free: number } {
+    this.settle();
     return { entries: this.ent.byteLength, index: this.slots.byteLength, records: this.slab.bytes, free: this.slab.garbage };
   }
 
@@ -434,18 +446,8 @@ export class KvStore {
   }
 
   private rebuildIndex(cap: number): void {
-    const slots = new Uint32Array(cap);
-    const mask = cap - 1;
-    const ent = this.ent;
-    for (let e = 0; e < this.end; e++) {
-      const b = e << 2;
-      if (ent[b + LOC] === NO_LOC) continue;
-      let i = ent[b + HASH]! & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = e + 1;
-    }
-    this.slots = slots;
-    this.mask = mask;
+    this.slots = buildIndex(this.table(), cap);
+    this.mask = cap - 1;
   }
 
   private compactSlab(): void {
