@@ -64,6 +64,7 @@ export function restoreStore(parts: Iterable<SnapshotPart>): KvStore {
     else if (Array.isArray(part)) readPairs(store, part);
     else throw new Error('kv snapshot part is neither bytes nor an array of pairs');
   }
+  store.settle();
   return store;
 }
 

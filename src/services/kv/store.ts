@@ -166,8 +166,8 @@ export class KvStore {
     this.unindexed += j - i;
   }
 
-  /** Puts the entries putRun added into the index (every lookup and change calls this first). */
-  private settle(): void {
+  /** Puts the entries putRun added into the index now (every lookup and change does it first otherwise). */
+  settle(): void {
     if (this.unindexed === 0) return;
     this.unindexed = 0;
     let cap = this.slots.length;
