@@ -331,11 +331,6 @@ export class KvStore {
     }
     // A new key: its record first (the one step that may refuse), then its entry and slot.
     const loc = this.writeRecord(ksrc, kat, kl, vstr, vsrc, vat, vl, vWell);
-    this.insert(i, ksrc, kat, kl, kWell, h, loc, vlen);
-  }
-
-  /** A new entry for the key `ksrc[kat, kat + kl)` (slot `i` is where probe missed it), its record at `loc`. */
-  private insert(i: number, ksrc: Buffer, kat: number, kl: number, kWell: boolean, h: number, loc: number, vlen: number): void {
     const slots = this.slots;
     if (this.end === this.ent.length >>> 2) {
       if (this.holes > this.end >>> 2) this.renumber();
