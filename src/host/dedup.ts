@@ -1,3 +1,4 @@
+import { isWellFormed } from '../protocol/well-formed.js';
 import type { Reply } from '../protocol/wire.js';
 
 /** A recorded reply and the digest of the request that produced it ('' = unknown: an older journal). */
@@ -15,6 +16,10 @@ const NUMBER = 2;
 /** Anything else: the Recorded object itself, in `others`. */
 const OTHER = 3;
 const DIGEST_BYTES = 12;
+/** In exportFrom's bytes: an entry kept as JSON (an OTHER, or an id UTF-8 cannot carry). */
+const JSON_ENTRY = 0x4a; // 'J'
+/** Longer ids (in UTF-16 units) go as JSON: their UTF-8 might not fit a u16 length. */
+const MAX_BYTE_ID = 0x5555;
 const COMPACT_DIGEST = /^[A-Za-z0-9_-]{16}$/;
 /** Room allocated at first; it doubles up to the capacity as the window fills. */
 const FIRST_ROOM = 1024;
@@ -86,28 +91,101 @@ export class DedupWindow {
   }
 
   record(id: string, digest: string, reply: Reply): void {
-    if (this.capacity <= 0) return;
-    if (this.bulk) return this.recordBulk(this.bulk, id, digest, reply);
+    const p = this.place(id);
+    if (p >= 0) this.keep(p, id, digest, reply);
+  }
+
+  /** The ring position `id` is recorded at from now on (-1: the window keeps nothing). */
+  private place(id: string): number {
+    if (this.capacity <= 0) return -1;
+    if (this.bulk) return this.placeBulk(this.bulk, id);
     let p = this.positions.get(id);
     if (p !== undefined) {
       // Same id again (an older journal's replayed reply): it keeps its place, as Map.set does.
       this.others.delete(p);
-    } else {
-      const n = this.positions.size;
-      if (n < this.capacity) {
-        // Until the window is full the oldest is at 0 and the ring is a plain array.
-        p = n;
-        if (p >= this.kinds.length) this.grow();
-      } else {
-        p = this.head;
-        this.positions.delete(this.ids[p] as string);
-        this.others.delete(p);
-        this.head = (this.head + 1) % this.capacity;
-      }
-      this.ids[p] = id;
-      this.positions.set(id, p);
+      return p;
     }
-    this.keep(p, id, digest, reply);
+    const n = this.positions.size;
+    if (n < this.capacity) {
+      // Until the window is full the oldest is at 0 and the ring is a plain array.
+      p = n;
+      if (p >= this.kinds.length) this.grow();
+    } else {
+      p = this.head;
+      this.positions.delete(this.ids[p] as string);
+      this.others.delete(p);
+      this.head = (this.head + 1) % this.capacity;
+    }
+    this.ids[p] = id;
+    this.positions.set(id, p);
+    return p;
+  }
+
+  /**
+   * Entries from the `from`-th oldest on, in their byte form, as many as fit in about
+   * `maxBytes` (one at least): a snapshot's dedup part. Returns the bytes and where to go on
+   * from (`size` once all are in). Each entry is
+   *   a kind byte; for OK, NULL and NUMBER: u16 id bytes, the id (UTF-8), the request digest's
+   *   12 bytes, and for NUMBER the result (f64); for JSON: u32 bytes, JSON [id, digest, reply].
+   */
+  exportFrom(from: number, maxBytes: number): { bytes: Buffer; next: number } {
+    this.endBulk();
+    const n = this.positions.size;
+    let out = Buffer.allocUnsafe(maxBytes);
+    let at = 0;
+    let i = from;
+    for (; i < n; i++) {
+      const p = (this.head + i) % this.capacity;
+      const id = this.ids[p] as string;
+      const kind = this.kinds[p] as number;
+      const json = kind === OTHER || !isWellFormed(id) || id.length > MAX_BYTE_ID ? jsonEntry(id, this.at(p, id)) : null;
+      const need = json === null ? 1 + 2 + 3 * id.length + DIGEST_BYTES + 8 : 1 + 4 + Buffer.byteLength(json);
+      if (at + need > out.length) {
+        if (at > 0) break;
+        out = Buffer.allocUnsafe(need);
+      }
+      if (json !== null) {
+        out[at] = JSON_ENTRY;
+        at = out.writeUInt32LE(Buffer.byteLength(json), at + 1);
+        at += out.write(json, at, 'utf8');
+        continue;
+      }
+      out[at] = kind;
+      const idBytes = out.write(id, at + 3, 'utf8');
+      out.writeUInt16LE(idBytes, at + 1);
+      at += 3 + idBytes;
+      at += this.digests.copy(out, at, p * DIGEST_BYTES, (p + 1) * DIGEST_BYTES);
+      if (kind === NUMBER) at = out.writeDoubleLE(this.numbers[p] as number, at);
+    }
+    return { bytes: out.subarray(0, at), next: i };
+  }
+
+  /** Records the entries of exportFrom's bytes, oldest first. Throws if they are malformed. */
+  importBytes(b: Buffer): void {
+    for (let at = 0; at < b.length; ) {
+      const kind = b[at] as number;
+      if (kind === JSON_ENTRY) {
+        if (at + 5 > b.length) throw new Error('dedup entry is cut short');
+        const end = at + 5 + b.readUInt32LE(at + 1);
+        if (end > b.length) throw new Error('dedup entry is cut short');
+        const e = JSON.parse(b.toString('utf8', at + 5, end)) as unknown;
+        if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'object' || e[2] === null) throw new Error('dedup entry is malformed');
+        this.record(e[0], e[1], e[2] as Reply);
+        at = end;
+        continue;
+      }
+      if (kind > NUMBER || at + 3 > b.length) throw new Error('dedup entry is malformed');
+      const idEnd = at + 3 + b.readUInt16LE(at + 1);
+      const end = idEnd + DIGEST_BYTES + (kind === NUMBER ? 8 : 0);
+      if (end > b.length) throw new Error('dedup entry is cut short');
+      const p = this.place(b.toString('utf8', at + 3, idEnd));
+      if (p >= 0) {
+        this.kinds[p] = kind;
+        b.copy(this.digests, p * DIGEST_BYTES, idEnd, idEnd + DIGEST_BYTES);
+        if (kind === NUMBER) this.numbers[p] = b.readDoubleLE(idEnd + DIGEST_BYTES);
+      }
+      at = end;
+    }
   }
 
   get size(): number {
@@ -134,8 +212,8 @@ export class DedupWindow {
     this.head = 0;
   }
 
-  /** The ring alone, as record does once the window is full; the map waits for endBulk. */
-  private recordBulk(b: { size: number }, id: string, digest: string, reply: Reply): void {
+  /** The ring alone, as place does once the window is full; the map waits for endBulk. */
+  private placeBulk(b: { size: number }, id: string): number {
     let p: number;
     if (b.size < this.capacity) {
       // Not full yet: the oldest is at 0.
@@ -147,7 +225,7 @@ export class DedupWindow {
     }
     this.ids[p] = id;
     this.others.delete(p);
-    this.keep(p, id, digest, reply);
+    return p;
   }
 
   /** Records the ring's `n` entries again one by one, oldest first (an id seen twice keeps its first place). */
@@ -197,4 +275,8 @@ export class DedupWindow {
     this.digests = digests;
     this.numbers = numbers;
   }
+}
+
+function jsonEntry(id: string, r: Recorded): string {
+  return JSON.stringify([id, r.digest, r.reply]);
 }

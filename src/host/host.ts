@@ -44,7 +44,8 @@ export class ServiceHost<S = unknown> {
   seq = 0;
   /** `ctx.now` of the last applied command: time never goes backwards for the service. */
   now = 0;
-  readonly dedup: DedupWindow;
+  /** Replaced whole when a snapshot is restored. */
+  dedup: DedupWindow;
   /** Digests being hashed in slices, each with what stops it. */
   private readonly digests = new Set<() => void>();
   /** Open snapshots: while any is being read, no command may be applied. */

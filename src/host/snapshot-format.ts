@@ -8,7 +8,10 @@ export const HEADER = 0x68; // 'h'
 export const JSON_PART = 0x6a; // 'j'
 /** A service part that is a Uint8Array: its bytes as they are, no JSON, no base64. */
 export const BYTES_PART = 0x62; // 'b'
+/** Dedup window entries as JSON (older versions)… */
 export const DEDUP_PART = 0x64; // 'd'
+/** …and in the window's byte form (DedupWindow.exportFrom). */
+export const DEDUP_BYTES_PART = 0x44; // 'D'
 
 export interface Header {
   v: 1;

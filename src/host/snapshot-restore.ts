@@ -3,7 +3,8 @@
 import type { Json, Reply } from '../protocol/wire.js';
 import type { ServiceHost } from './host.js';
 import type { SnapshotPart } from './service.js';
-import { DEDUP_PART, decodePart, HEADER, isServicePart, parseHeader, tagged, bodyOf, JSON_PART, type Header } from './snapshot-format.js';
+import { DedupWindow } from './dedup.js';
+import { DEDUP_BYTES_PART, DEDUP_PART, decodePart, HEADER, isServicePart, parseHeader, tagged, bodyOf, JSON_PART, type Header } from './snapshot-format.js';
 
 /** The next part of a snapshot, or null after its last. */
 export type PartSource = () => Uint8Array | null;
@@ -39,21 +40,27 @@ export function restoreSnapshot<S>(host: ServiceHost<S>, pull: PartSource): void
     // A restore that stopped reading early leaves service parts behind: they are not the window's.
     while (ahead && isServicePart(ahead)) ahead = pull();
   }
-  const dedup: [string, string, Reply][] = [];
+  // The window is filled as its parts come: a malformed one throws before anything is installed.
+  const dedup = new DedupWindow(host.dedup.capacity);
   for (; ahead; ahead = pull()) {
     if (isServicePart(ahead)) throw new Error('service part after the dedup window');
-    if (ahead[0] !== DEDUP_PART) throw new Error(`unknown snapshot part 0x${(ahead[0] ?? 0).toString(16)}`);
-    const entries = JSON.parse(bodyOf(ahead).toString('utf8')) as unknown;
-    if (!Array.isArray(entries)) throw new Error('dedup part is malformed');
-    for (const e of entries as unknown[]) {
-      if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'object') throw new Error('dedup entry is malformed');
-      dedup.push(e as [string, string, Reply]);
-    }
+    if (ahead[0] === DEDUP_BYTES_PART) dedup.importBytes(bodyOf(ahead));
+    else if (ahead[0] === DEDUP_PART) importJson(dedup, bodyOf(ahead));
+    else throw new Error(`unknown snapshot part 0x${(ahead[0] ?? 0).toString(16)}`);
   }
   host.install(state, h.seq, h.now);
   host.installTimers(Array.isArray(h.timers) ? h.timers : []);
-  host.dedup.clear();
-  for (const [id, digest, reply] of dedup) host.dedup.record(id, digest, reply);
+  host.dedup = dedup;
+}
+
+/** A dedup part of older versions: a JSON array of [id, digest, reply]. */
+function importJson(dedup: DedupWindow, body: Buffer): void {
+  const entries = JSON.parse(body.toString('utf8')) as unknown;
+  if (!Array.isArray(entries)) throw new Error('dedup part is malformed');
+  for (const e of entries as unknown[]) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'object') throw new Error('dedup entry is malformed');
+    dedup.record(e[0], e[1], e[2] as Reply);
+  }
 }
 
 /** Parts fed in order as they arrive, restored at the end (the ring's way). */

@@ -1,9 +1,9 @@
 // A host snapshot in parts: a header, the service's image or parts, then the dedup window.
 // Each part is one opaque byte string for the ring and the journal; neither looks inside.
-import type { Json, Reply } from '../protocol/wire.js';
+import type { Json } from '../protocol/wire.js';
 import type { ServiceHost } from './host.js';
 import type { SnapshotPart } from './service.js';
-import { BYTES_PART, DEDUP_PART, HEADER, JSON_PART, tagged, type Header } from './snapshot-format.js';
+import { BYTES_PART, DEDUP_BYTES_PART, HEADER, JSON_PART, tagged, type Header } from './snapshot-format.js';
 
 export { legacyParts, restoreSnapshot, SnapshotRestorer, type PartSource } from './snapshot-restore.js';
 
@@ -29,8 +29,8 @@ class HostSnapshot<S> implements SnapshotCursor {
   private service: Iterator<SnapshotPart> | null = null;
   private image: Json = null;
   private readonly form: Header['form'];
-  private dedup: Iterator<[string, { digest: string; reply: Reply }]> | null = null;
-  private carry: string | null = null;
+  /** The next dedup window entry to export, oldest first. */
+  private dedupAt = 0;
 
   constructor(private readonly host: ServiceHost<S>) {
     this.seq = host.seq;
@@ -70,32 +70,14 @@ class HostSnapshot<S> implements SnapshotCursor {
         const n = (this.service as Iterator<SnapshotPart>).next();
         if (!n.done) return n.value instanceof Uint8Array ? tagged(BYTES_PART, n.value) : tagged(JSON_PART, JSON.stringify(n.value ?? null));
         this.stage = 'dedup';
-        this.dedup = this.host.dedup.entries();
         return this.step();
       }
       case 'dedup': {
-        this.dedup ??= this.host.dedup.entries();
-        const items: string[] = [];
-        let bytes = 2;
-        if (this.carry !== null) {
-          items.push(this.carry);
-          bytes += Buffer.byteLength(this.carry) + 1;
-          this.carry = null;
+        const { bytes, next } = this.host.dedup.exportFrom(this.dedupAt, DEDUP_PART_BYTES);
+        if (bytes.length > 0) {
+          this.dedupAt = next;
+          return tagged(DEDUP_BYTES_PART, bytes);
         }
-        for (;;) {
-          const n = this.dedup.next();
-          if (n.done) break;
-          const [id, r] = n.value;
-          const s = JSON.stringify([id, r.digest, r.reply]);
-          const len = Buffer.byteLength(s) + 1;
-          if (items.length > 0 && bytes + len > DEDUP_PART_BYTES) {
-            this.carry = s;
-            break;
-          }
-          items.push(s);
-          bytes += len;
-        }
-        if (items.length > 0) return tagged(DEDUP_PART, `[${items.join(',')}]`);
         this.stage = 'done';
         this.release();
         return null;

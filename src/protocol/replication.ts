@@ -1,5 +1,6 @@
 // Frames on the two FIFOs between the servers, and the payloads of ring entries.
 // p2s carries doorbells; s2p carries the standby's hello and its acks.
+import { isWellFormed } from './well-formed.js';
 import type { Json } from './wire.js';
 
 /**
@@ -122,8 +123,6 @@ export function encodeJsonEntry(e: Entry, argsJson = JSON.stringify(e.args)): Bu
   return b;
 }
 
-// String.prototype.isWellFormed (Node 20) is newer than the ES2022 library types.
-const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 function writeField(b: Buffer, at: number, s: string): number {
   const n = b.write(s, at + 2, 'utf8');
@@ -134,27 +133,32 @@ function writeField(b: Buffer, at: number, s: string): number {
 
 /** Throws on anything malformed. */
 export function decodeEntry(b: Uint8Array): Entry {
-  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  // A journal replay decodes a million of these: no copy of a Buffer, no closure.
+  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   if (buf.length < ENTRY_HEADER || !isEntryTag(buf[0])) throw new Error('not an entry');
   const seq = buf.readDoubleLE(1);
   const at = buf.readDoubleLE(9);
   if (!Number.isSafeInteger(seq) || !Number.isFinite(at)) throw new Error('malformed entry');
   if (buf[0] === JSON_ENTRY_TAG) return decodeJsonEntry(buf, seq, at);
-  let off = ENTRY_HEADER;
-  const field = (): string => {
-    if (off + 2 > buf.length) throw new Error('malformed entry');
-    const n = buf.readUInt16LE(off);
-    const end = off + 2 + n;
-    if (end > buf.length) throw new Error('malformed entry');
-    const s = buf.toString('utf8', off + 2, end);
-    off = end;
-    return s;
+  const idEnd = fieldEnd(buf, ENTRY_HEADER);
+  const opEnd = fieldEnd(buf, idEnd);
+  const digestEnd = fieldEnd(buf, opEnd);
+  return {
+    seq,
+    at,
+    id: buf.toString('utf8', ENTRY_HEADER + 2, idEnd),
+    op: buf.toString('utf8', idEnd + 2, opEnd),
+    digest: buf.toString('utf8', opEnd + 2, digestEnd),
+    args: JSON.parse(buf.toString('utf8', digestEnd)) as Json,
   };
-  const id = field();
-  const op = field();
-  const digest = field();
-  const args = JSON.parse(buf.toString('utf8', off)) as Json;
-  return { seq, at, id, op, digest, args };
+}
+
+/** Where the field (u16 length, then its bytes) at `off` ends. */
+function fieldEnd(buf: Buffer, off: number): number {
+  if (off + 2 > buf.length) throw new Error('malformed entry');
+  const end = off + 2 + buf.readUInt16LE(off);
+  if (end > buf.length) throw new Error('malformed entry');
+  return end;
 }
 
 function decodeJsonEntry(buf: Buffer, seq: number, at: number): Entry {

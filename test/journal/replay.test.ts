@@ -4,7 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { crc32 } from '../../dist/ipc/crc32.js';
 import { JournalCorruptError } from '../../dist/journal/errors.js';
+import { requestDigest } from '../../dist/host/digest.js';
+import { tagged } from '../../dist/host/snapshot-format.js';
 import { Journal } from '../../dist/journal/journal.js';
+import { encodeRecord, TAG_END, TAG_PART } from '../../dist/journal/records.js';
+import { encodeEntry } from '../../dist/protocol/replication.js';
 import { replayJournal } from '../../dist/journal/replay.js';
 import { command, kvHost, seeded, state } from './helpers.js';
 
@@ -113,6 +117,27 @@ describe('journal replay', () => {
     // A reply recorded before digests existed answers any retry of its id.
     expect(h.lookup('x', 'anything')).toEqual({ reply: { id: 'x', ok: true, result: 5 } });
     expect(h.dedup.get('y')?.reply).toEqual({ id: 'y', ok: true, result: 6 });
+  });
+
+  it('replays a checkpoint of the previous binary version: records with their lengths before each, a JSON dedup part', () => {
+    const rec = (k: string, v: string) => Buffer.concat([Buffer.from([k.length * 2, v.length * 2]), Buffer.from(k + v)]);
+    const header = { v: 1, seq: 2, now: 1000, form: 'parts', service: 'kv', timers: [] };
+    const dedup = [['x', 'AAAAAAAAAAAAAAAA', { id: 'x', ok: true, result: 'OK' }], ['y', 'BBBBBBBBBBBBBBBB', { id: 'y', ok: true, result: 5 }]];
+    const entry = { id: 'z', op: 'incr', args: { key: 'n' }, digest: requestDigest('incr', '{"key":"n"}'), seq: 3, at: 2000 };
+    fs.writeFileSync(
+      file,
+      Buffer.concat([
+        encodeRecord(tagged(0x68, JSON.stringify(header)), TAG_PART),
+        encodeRecord(tagged(0x62, Buffer.concat([Buffer.from([1, 2]), rec('a', '1'), rec('n', '5')])), TAG_PART),
+        encodeRecord(tagged(0x64, JSON.stringify(dedup)), TAG_PART),
+        encodeRecord(Buffer.alloc(0), TAG_END),
+        encodeRecord(encodeEntry(entry)),
+      ]),
+    );
+    const h = replay();
+    expect(h.seq).toBe(3);
+    expect([...h.state.map]).toEqual([['a', '1'], ['n', '6']]);
+    expect([...h.dedup.entries()].map(([id, r]) => [id, r.digest, r.reply])).toEqual([...dedup, ['z', entry.digest, { id: 'z', ok: true, result: 6 }]]);
   });
 
   it("replays the fuzzy checkpoint of earlier versions by the writes' recorded effects", () => {

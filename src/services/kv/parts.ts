@@ -1,62 +1,104 @@
 // The key-value state as snapshot parts (SERVICE.md): byte strings of records copied as they
 // are stored, so neither a snapshot nor a restore makes a string per key. A part is
-//   [format 1] varint(keys in the whole store, so a restore sizes its tables once)
-//   then records: varint(keyBytes·2 + notWellFormed), varint(valueBytes·2 + …), key, value
-// Restore also takes the parts of older versions: JSON arrays of [key, value] pairs.
+//   [format 2] varint(keys in the whole store, so a restore sizes its tables once)
+//   varint(records in the part), then each record's varint(keyBytes·2 + notWellFormed) and
+//   varint(valueBytes·2 + …), then the records' keys and values laid end to end,
+// so a restore copies the records into its pages a run at a time. Restore also takes the
+// parts of older versions: format 1 (each record's lengths before its bytes), and JSON
+// arrays of [key, value] pairs.
 import type { Json, SnapshotPart } from '../../host/service.js';
+import { copyBytes } from './copy-bytes.js';
 import { KvStore, type RecordView } from './store.js';
 
-const FORMAT = 1;
+const RECORDS = 1;
+const PACKED = 2;
 /** Records are cut into parts of about this many bytes (a larger record has a part of its own). */
 const PART_BYTES = 256 * 1024;
 /** The most a record's two length varints take. */
 const HEAD_MAX = 10;
 /** A part's key count is only a hint: a corrupt one must not allocate gigabytes. */
 const MAX_RESERVE = 1 << 24;
-/** The most a part's own head takes: format and key count. */
-const PART_HEAD = 6;
+/** The most a part's own head takes: format, key count and record count. */
+const PART_HEAD = 11;
 
 export function* storeParts(store: KvStore): Generator<Uint8Array> {
   const r: RecordView = { buf: Buffer.alloc(0), at: 0, keyBytes: 0, keyWellFormed: true, valueBytes: 0, valueWellFormed: true };
-  let out = Buffer.allocUnsafe(PART_BYTES);
+  // The lengths and the records of the part being made, joined when it is cut.
+  const heads = Buffer.allocUnsafe(PART_BYTES);
+  let body = Buffer.allocUnsafe(PART_BYTES);
+  let h = 0;
   let p = 0;
+  let count = 0;
   for (let e = 0; e < store.entryEnd; e++) {
     if (!store.record(e, r)) continue;
     const n = r.keyBytes + r.valueBytes;
-    if (p > 0 && p + HEAD_MAX + n > out.length) {
-      // Each part has a buffer of its own: the host may keep it while later parts are made.
-      yield out.subarray(0, p);
-      out = Buffer.allocUnsafe(Math.max(PART_BYTES, PART_HEAD + HEAD_MAX + n));
-      p = 0;
+    if (count > 0 && PART_HEAD + h + HEAD_MAX + p + n > PART_BYTES) {
+      yield packed(store.size, count, heads, h, body, p);
+      h = p = count = 0;
     }
-    if (p === 0) {
-      if (out.length < PART_HEAD + HEAD_MAX + n) out = Buffer.allocUnsafe(PART_HEAD + HEAD_MAX + n);
-      out[p++] = FORMAT;
-      p = writeVarint(out, p, store.size);
-    }
-    p = writeVarint(out, p, r.keyBytes * 2 + (r.keyWellFormed ? 0 : 1));
-    p = writeVarint(out, p, r.valueBytes * 2 + (r.valueWellFormed ? 0 : 1));
-    r.buf.copy(out, p, r.at, r.at + n);
+    if (n > body.length) body = Buffer.allocUnsafe(n);
+    h = writeVarint(heads, h, r.keyBytes * 2 + (r.keyWellFormed ? 0 : 1));
+    h = writeVarint(heads, h, r.valueBytes * 2 + (r.valueWellFormed ? 0 : 1));
+    copyBytes(r.buf, r.at, body, p, n);
     p += n;
+    count++;
   }
-  if (p > 0) yield out.subarray(0, p);
+  if (count > 0) yield packed(store.size, count, heads, h, body, p);
+}
+
+/** One part, in a buffer of its own: the host may keep it while later parts are made. */
+function packed(keys: number, count: number, heads: Buffer, h: number, body: Buffer, p: number): Buffer {
+  const out = Buffer.allocUnsafe(PART_HEAD + h + p);
+  out[0] = PACKED;
+  let at = writeVarint(out, 1, keys);
+  at = writeVarint(out, at, count);
+  at += heads.copy(out, at, 0, h);
+  at += body.copy(out, at, 0, p);
+  return out.subarray(0, at);
 }
 
 export function restoreStore(parts: Iterable<SnapshotPart>): KvStore {
   const store = new KvStore();
   for (const part of parts) {
-    if (part instanceof Uint8Array) readRecords(store, part);
+    if (part instanceof Uint8Array) readPart(store, part);
     else if (Array.isArray(part)) readPairs(store, part);
     else throw new Error('kv snapshot part is neither bytes nor an array of pairs');
   }
+  store.settle();
   return store;
 }
 
-function readRecords(store: KvStore, part: Uint8Array): void {
+function readPart(store: KvStore, part: Uint8Array): void {
   const b = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-  if (b[0] !== FORMAT) throw new Error(`kv snapshot part has unknown format ${b[0]}`);
+  if (b[0] !== PACKED && b[0] !== RECORDS) throw new Error(`kv snapshot part has unknown format ${b[0]}`);
   const at = { p: 1 };
   store.reserve(Math.min(readVarint(b, at), MAX_RESERVE));
+  if (b[0] === PACKED) readPacked(store, b, at);
+  else readRecords(store, b, at);
+}
+
+/** Lengths of a packed part's records, reused from part to part. */
+let lens = new Uint32Array(0);
+
+function readPacked(store: KvStore, b: Buffer, at: { p: number }): void {
+  const count = readVarint(b, at);
+  // Each record's lengths take two bytes at least.
+  if (count * 2 > b.length - at.p) throw new Error('kv snapshot part has more records than bytes');
+  if (lens.length < count * 2) lens = new Uint32Array(count * 2);
+  let bytes = 0;
+  for (let i = 0; i < count * 2; i++) {
+    const n = readVarint(b, at);
+    if (n > 0xffffffff) throw new Error('kv snapshot record has a malformed length');
+    lens[i] = n;
+    bytes += Math.floor(n / 2);
+  }
+  if (at.p + bytes > b.length) throw new Error('kv snapshot record runs past its part');
+  if (at.p + bytes < b.length) throw new Error('kv snapshot part has bytes after its records');
+  store.putRun(b, at.p, lens, count);
+}
+
+/** Format 1: each record's lengths, then its bytes. */
+function readRecords(store: KvStore, b: Buffer, at: { p: number }): void {
   while (at.p < b.length) {
     const k = readVarint(b, at);
     const v = readVarint(b, at);

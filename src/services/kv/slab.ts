@@ -43,6 +43,11 @@ export class Slab {
     return this.pages.length * this.pageBytes + this.bigBytes;
   }
 
+  /** Bytes left at the top of the last page (a run that fits goes there, see place). */
+  get pageRoom(): number {
+    return this.pages.length === 0 ? 0 : this.pageBytes - this.top;
+  }
+
   /** Whether `n` bytes would fit without compaction (the store checks before it changes anything). */
   fits(n: number): boolean {
     if (n > this.smallMax) return this.freeHandles.length > 0 || this.big.length < MAX_BIG;
@@ -58,6 +63,22 @@ export class Slab {
       this.bigBytes += n;
       return BIG_BASE + h;
     }
+    return this.room(n);
+  }
+
+  /**
+   * Copies `n` bytes of `src` from `from` into a page at once (n ≤ a page): records laid end to
+   * end, each then addressed by its offset from the returned loc. One copy for many records.
+   */
+  place(src: Buffer, from: number, n: number): number {
+    if (n > this.pageBytes) throw new Error(`a run of ${n} bytes is larger than a page`);
+    const loc = this.room(n);
+    src.copy(this.pages[this.pages.length - 1]!, loc & this.offMask, from, from + n);
+    return loc;
+  }
+
+  /** `n` bytes (n ≤ a page) at the top of the last page, or of a new one. */
+  private room(n: number): number {
     // (A page that is exactly full takes no more records, even empty ones.)
     if (this.top + n > this.pageBytes || this.top === this.pageBytes) {
       if (this.pages.length >= this.maxPages) throw new Error('the key-value store is full');

@@ -8,7 +8,9 @@
 // lengths), the records' bytes in a Slab, and an open-addressing index of entry numbers
 // (linear probing, deletion by backward shift, so no tombstones).
 import { randomBytes } from 'node:crypto';
+import { copyBytes } from './copy-bytes.js';
 import { hashBytes } from './hash.js';
+import { buildIndex, type EntryTable } from './index-build.js';
 import { NO_LOC, Slab } from './slab.js';
 import { isWellFormed, readString, writeString } from './wtf8.js';
 
@@ -51,6 +53,8 @@ export class KvStore {
   private end = 0;
   private live = 0;
   private holes = 0;
+  /** Entries at the end of the table that putRun added and the index does not have yet. */
+  private unindexed = 0;
   private slots = new Uint32Array(MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
   private readonly slab: Slab;
@@ -69,19 +73,23 @@ export class KvStore {
   }
 
   get size(): number {
+    this.settle();
     return this.live;
   }
 
   get(key: string): string | undefined {
+    this.settle();
     const i = this.find(key);
     return i < 0 ? undefined : this.valueAt(this.slots[i]! - 1);
   }
 
   has(key: string): boolean {
+    this.settle();
     return this.find(key) >= 0;
   }
 
   set(key: string, value: string): this {
+    this.settle();
     const kl = this.toScratch(key);
     const vWell = isWellFormed(value);
     this.put(this.scratch, 0, kl, this.scratchWellFormed, value, null, 0, Buffer.byteLength(value, 'utf8'), vWell);
@@ -90,10 +98,116 @@ export class KvStore {
 
   /** Sets a key from its stored bytes (a snapshot's record): no string is made. */
   putBytes(src: Buffer, keyAt: number, keyBytes: number, keyWellFormed: boolean, valueAt: number, valueBytes: number, valueWellFormed: boolean): void {
+    this.settle();
     this.put(src, keyAt, keyBytes, keyWellFormed, null, src, valueAt, valueBytes, valueWellFormed);
   }
 
+  /**
+   * Adds `count` records laid end to end in `src` from `at`, each its key's bytes then its
+   * value's (a snapshot's): runs of them are copied into the slab at once, and their entries
+   * are written in order. The index takes them in one go at the next lookup (a restore's
+   * parts all come first), where a key given twice keeps its first place and its last value,
+   * as `set` would. `lens` holds two numbers per record, the key's then the value's: its byte
+   * length times two, plus one if the string is not well formed.
+   */
+  putRun(src: Buffer, at: number, lens: Uint32Array, count: number): void {
+    const slab = this.slab;
+    let room = this.ent.length >>> 2;
+    while (this.end + count > room) room = Math.ceil(room * GROWTH);
+    if (room !== this.ent.length >>> 2) this.growEntries(room);
+    for (let i = 0; i < count; ) {
+      // The records from i that go into the current page (or a new one) together.
+      const first = (lens[2 * i]! >>> 1) + (lens[2 * i + 1]! >>> 1);
+      const limit = first <= slab.pageRoom ? slab.pageRoom : slab.pageBytes;
+      let j = i;
+      let n = 0;
+      for (; j < count; j++) {
+        const r = (lens[2 * j]! >>> 1) + (lens[2 * j + 1]! >>> 1);
+        if (r > slab.smallMax || n + r > limit) break;
+        n += r;
+      }
+      let loc: number;
+      if (j === i) {
+        // A large record: a buffer of its own.
+        loc = slab.alloc(first);
+        src.copy(slab.buf(loc), slab.off(loc), at, at + first);
+        n = first;
+        j = i + 1;
+      } else {
+        loc = slab.place(src, at, n);
+      }
+      this.enter(slab.buf(loc), slab.off(loc), loc, lens, i, j);
+      at += n;
+      i = j;
+    }
+    if (slab.wasteful) this.compactSlab();
+  }
+
+  /** Entries for records i to j of a run, placed at `loc` (`buf` from `off`), not yet in the index. */
+  private enter(buf: Buffer, off: number, loc: number, lens: Uint32Array, i: number, j: number): void {
+    const ent = this.ent;
+    const seed = this.seed;
+    const hashMask = this.hashMask;
+    let b = this.end << 2;
+    for (let q = i; q < j; q++, b += 4) {
+      const k = lens[2 * q]!;
+      const v = lens[2 * q + 1]!;
+      const kl = k >>> 1;
+      ent[b + LOC] = loc;
+      ent[b + HASH] = (hashBytes(buf, off, kl, seed) & hashMask) >>> 0;
+      ent[b + KLEN] = (k & 1) === 0 ? kl : (kl | ILL) >>> 0;
+      ent[b + VLEN] = (v & 1) === 0 ? v >>> 1 : ((v >>> 1) | ILL) >>> 0;
+      const r = kl + (v >>> 1);
+      loc += r;
+      off += r;
+    }
+    this.end += j - i;
+    this.live += j - i;
+    this.unindexed += j - i;
+  }
+
+  /** Puts the entries putRun added into the index now (every lookup and change does it first otherwise). */
+  settle(): void {
+    if (this.unindexed === 0) return;
+    this.unindexed = 0;
+    let cap = this.slots.length;
+    while (this.live > cap * MAX_LOAD) cap *= 2;
+    this.slots = buildIndex(this.table(), cap, (a, b) => this.sameKey(a, b), (earlier, later) => this.twice(earlier, later));
+    this.mask = cap - 1;
+    const ent = this.ent;
+    while (this.end > 0 && ent[((this.end - 1) << 2) + LOC] === NO_LOC) {
+      this.end--;
+      this.holes--;
+    }
+  }
+
+  private table(): EntryTable {
+    return { ent: this.ent, end: this.end, locField: LOC, hashField: HASH, noLoc: NO_LOC };
+  }
+
+  private sameKey(a: number, b: number): boolean {
+    const ent = this.ent;
+    const kl = ent[(a << 2) + KLEN]!;
+    if (ent[(b << 2) + KLEN] !== kl) return false;
+    const loc = ent[(b << 2) + LOC]!;
+    return this.keyIs(ent[(a << 2) + LOC]!, this.slab.buf(loc), this.slab.off(loc), kl & LEN);
+  }
+
+  /** Entry `later` of putRun has the key of `earlier`: its value goes there, and it becomes a hole. */
+  private twice(earlier: number, later: number): void {
+    const ent = this.ent;
+    const a = earlier << 2;
+    const b = later << 2;
+    this.slab.free(ent[a + LOC]!, (ent[a + KLEN]! & LEN) + (ent[a + VLEN]! & LEN));
+    ent[a + LOC] = ent[b + LOC]!;
+    ent[a + VLEN] = ent[b + VLEN]!;
+    ent[b + LOC] = NO_LOC;
+    this.live--;
+    this.holes++;
+  }
+
   delete(key: string): boolean {
+    this.settle();
     const i = this.find(key);
     if (i < 0) return false;
     const e = this.slots[i]! - 1;
@@ -115,10 +229,12 @@ export class KvStore {
   }
 
   *entries(): IterableIterator<[string, string]> {
+    this.settle();
     for (let e = 0; e < this.end; e++) if (this.ent[(e << 2) + LOC] !== NO_LOC) yield [this.keyAt(e), this.valueAt(e)];
   }
 
   *keys(): IterableIterator<string> {
+    this.settle();
     for (let e = 0; e < this.end; e++) if (this.ent[(e << 2) + LOC] !== NO_LOC) yield this.keyAt(e);
   }
 
@@ -128,11 +244,9 @@ export class KvStore {
 
   /** Makes room for `keys` keys in all (a restore that knows its count grows nothing on the way). */
   reserve(keys: number): void {
-    if (keys > this.ent.length >>> 2) {
-      const bigger = new Uint32Array(keys * 4);
-      bigger.set(this.ent);
-      this.ent = bigger;
-    }
+    if (keys > this.ent.length >>> 2) this.growEntries(keys);
+    // The index is sized when putRun's entries go in.
+    if (this.unindexed > 0) return;
     let cap = this.slots.length;
     while (keys > cap * MAX_LOAD) cap *= 2;
     if (cap !== this.slots.length) this.rebuildIndex(cap);
@@ -140,11 +254,13 @@ export class KvStore {
 
   /** Entry numbers run from 0 to this (exclusive), in iteration order; `record` skips deleted ones. */
   get entryEnd(): number {
+    this.settle();
     return this.end;
   }
 
   /** Fills `out` with entry `e`'s bytes; false for a deleted entry. Valid until the next change. */
   record(e: number, out: RecordView): boolean {
+    this.settle();
     const b = e << 2;
     const loc = this.ent[b + LOC]!;
     if (loc === NO_LOC) return false;
@@ -161,6 +277,7 @@ export class KvStore {
 
   /** Bytes held, by structure. */
   memory(): { entries: number; index: number; records: number; free: number } {
+    this.settle();
     return { entries: this.ent.byteLength, index: this.slots.byteLength, records: this.slab.bytes, free: this.slab.garbage };
   }
 
@@ -297,8 +414,8 @@ export class KvStore {
     slots[i] = 0;
   }
 
-  private growEntries(): void {
-    const bigger = new Uint32Array(Math.ceil((this.ent.length >>> 2) * GROWTH) * 4);
+  private growEntries(entries = Math.ceil((this.ent.length >>> 2) * GROWTH)): void {
+    const bigger = new Uint32Array(entries * 4);
     bigger.set(this.ent);
     this.ent = bigger;
   }
@@ -324,18 +441,8 @@ export class KvStore {
   }
 
   private rebuildIndex(cap: number): void {
-    const slots = new Uint32Array(cap);
-    const mask = cap - 1;
-    const ent = this.ent;
-    for (let e = 0; e < this.end; e++) {
-      const b = e << 2;
-      if (ent[b + LOC] === NO_LOC) continue;
-      let i = ent[b + HASH]! & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = e + 1;
-    }
-    this.slots = slots;
-    this.mask = mask;
+    this.slots = buildIndex(this.table(), cap);
+    this.mask = cap - 1;
   }
 
   private compactSlab(): void {
@@ -353,12 +460,4 @@ export class KvStore {
 function writeValue(buf: Buffer, at: number, vstr: string | null, vsrc: Buffer | null, vat: number, vl: number, vWell: boolean): void {
   if (vstr !== null) writeString(vstr, buf, at, vWell);
   else copyBytes(vsrc as Buffer, vat, buf, at, vl);
-}
-
-/** Below this many bytes a loop beats the call into Buffer.copy (measured: a fifth of a restore). */
-const SHORT_COPY = 64;
-
-function copyBytes(src: Buffer, from: number, dst: Buffer, to: number, n: number): void {
-  if (n > SHORT_COPY) src.copy(dst, to, from, from + n);
-  else for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
 }

@@ -3,12 +3,10 @@
 // string is stored as WTF-8 instead, which gives each lone surrogate three bytes of its own.
 // WTF-8 is UTF-8 for every well-formed string, and its byte length is Buffer.byteLength's.
 
-type WellFormedCheck = string & { isWellFormed(): boolean };
+import { isWellFormed } from '../../protocol/well-formed.js';
 
 /** Whether `s` has no lone surrogate (and so is plain UTF-8 as bytes). */
-export function isWellFormed(s: string): boolean {
-  return (s as WellFormedCheck).isWellFormed();
-}
+export { isWellFormed };
 
 /** Writes `s` at `at`; `buf` must have room for Buffer.byteLength(s) bytes. Returns the bytes written. */
 export function writeString(s: string, buf: Buffer, at: number, wellFormed: boolean): number {

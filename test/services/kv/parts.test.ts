@@ -49,6 +49,27 @@ describe('kv snapshot parts', () => {
     expect([...restored]).toEqual([['a', 'again'], ['\uD800', 'lone'], ['b', '2']]);
   });
 
+  it('restore takes the record parts of the previous format (lengths before each record)', () => {
+    const rec = (k: string, v: string) => Buffer.concat([Buffer.from([k.length * 2, v.length * 2]), Buffer.from(k + v)]);
+    const p = Buffer.concat([Buffer.from([1, 3]), rec('a', '1'), rec('b', '22'), rec('a', '333')]);
+    expect([...restoreStore([p, Buffer.concat([Buffer.from([1, 3]), rec('c', '')])])]).toEqual([
+      ['a', '333'],
+      ['b', '22'],
+      ['c', ''],
+    ]);
+  });
+
+  it('restores many parts of keys, every one readable, into the same parts', () => {
+    const s = new KvStore();
+    for (let i = 0; i < 300_000; i++) s.set(`key:${i}`, String(i).padEnd(16, 'v'));
+    const ps = parts(s);
+    expect(ps.length).toBeGreaterThan(20);
+    const b = restoreStore(ps);
+    expect(b.size).toBe(s.size);
+    for (let i = 0; i < 300_000; i += 997) expect(b.get(`key:${i}`)).toBe(String(i).padEnd(16, 'v'));
+    expect(Buffer.concat(parts(b)).equals(Buffer.concat(ps))).toBe(true);
+  });
+
   it('refuses malformed parts', () => {
     const s = new KvStore();
     s.set('key', 'value');
@@ -56,6 +77,8 @@ describe('kv snapshot parts', () => {
     expect(() => restoreStore([Buffer.concat([Buffer.from([9]), p!.subarray(1)])])).toThrow(/format/);
     expect(() => restoreStore([p!.subarray(0, p!.length - 2)])).toThrow(/past its part/);
     expect(() => restoreStore([Buffer.from([1, 0x80])])).toThrow(/cut short/);
+    expect(() => restoreStore([Buffer.concat([p!, Buffer.from('x')])])).toThrow(/bytes after its records/);
+    expect(() => restoreStore([Buffer.from([2, 1, 100, 0, 0])])).toThrow(/more records than bytes/);
     expect(() => restoreStore([{ a: 1 }])).toThrow(/neither/);
     expect(() => restoreStore([[['a', 1]]])).toThrow(/malformed/);
   });

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { restoreStore, storeParts } from '../../../dist/services/kv/parts.js';
 import { KvStore, type StoreOptions } from '../../../dist/services/kv/store.js';
+import { isWellFormed, writeString } from '../../../dist/services/kv/wtf8.js';
 
 type Op = { t: 'set'; k: string; v: string } | { t: 'del'; k: string } | { t: 'get'; k: string };
 
@@ -64,6 +65,48 @@ describe('kv store', () => {
           runAgainstMap(opts, ops);
         }),
         { numRuns: 150 },
+      );
+    });
+  }
+
+  /** Pairs as a snapshot lays them out for putRun: records end to end, and their lengths. */
+  function run(pairs: [string, string][]): { bytes: Buffer; lens: Uint32Array } {
+    const bytes = Buffer.alloc(pairs.reduce((n, [k, v]) => n + 3 * (k.length + v.length), 0));
+    const lens = new Uint32Array(pairs.length * 2);
+    let at = 0;
+    pairs.forEach(([k, v], i) => {
+      for (const [j, s] of [k, v].entries()) {
+        const n = writeString(s, bytes, at, isWellFormed(s));
+        lens[2 * i + j] = n * 2 + (isWellFormed(s) ? 0 : 1);
+        at += n;
+      }
+    });
+    return { bytes: bytes.subarray(0, at), lens };
+  }
+
+  for (const [name, opts] of LAYOUTS) {
+    it(`takes runs of records as set would, keys given twice included (${name})`, () => {
+      const pairArb = fc.tuple(keyArb, valueArb);
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(fc.array(pairArb, { maxLength: 80 }), { maxLength: 4 }), (ops, runs) => {
+          const store = runAgainstMap(opts, ops);
+          const map = new Map([...store]);
+          for (const pairs of runs) {
+            const { bytes, lens } = run(pairs);
+            // At an offset, as a part's records follow its lengths.
+            store.putRun(Buffer.concat([Buffer.from('head'), bytes]), 4, lens, pairs.length);
+            for (const [k, v] of pairs) map.set(k, v);
+          }
+          // The index takes every run at once, at the first lookup.
+          expect(store.size).toBe(map.size);
+          expect([...store]).toEqual([...map]);
+          for (const [k, v] of map) expect(store.get(k)).toBe(v);
+          // And it goes on like any store.
+          for (const [k] of [...map].slice(0, 5)) expect(store.delete(k)).toBe(true);
+          store.set('after', 'x');
+          expect(store.get('after')).toBe('x');
+        }),
+        { numRuns: 100 },
       );
     });
   }
