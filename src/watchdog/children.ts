@@ -23,6 +23,14 @@ export interface ServerProcess {
   exited: Promise<ExitInfo>;
 }
 
+/**
+ * glibc's malloc thresholds, frozen at its own defaults (an operator's settings win). Left
+ * dynamic, the first large block freed (a snapshot part, an index rebuilt at a doubling)
+ * raises the mmap threshold to its size, so every later block that size comes from the heap
+ * and stays in RSS after it is freed: 15–20 MB per server at 10⁶ keys, measured.
+ */
+const SERVER_MALLOC = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+
 export function newToken(): string {
   return randomBytes(12).toString('hex');
 }
@@ -35,7 +43,7 @@ export function newToken(): string {
 export function spawnServer(spec: ChildSpec, cfg: Config & { dataDir: string }): ServerProcess {
   const token = newToken();
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER_MAIN], {
-    env: { ...process.env, OSPS_ROLE: spec.start.role, OSPS_TOKEN: token, OSPS_CONFIG: JSON.stringify(cfg) },
+    env: { ...SERVER_MALLOC, ...process.env, OSPS_ROLE: spec.start.role, OSPS_TOKEN: token, OSPS_CONFIG: JSON.stringify(cfg) },
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
   });
