@@ -50,6 +50,8 @@ export class ServiceHost<S = unknown> {
   private readonly digests = new Set<() => void>();
   /** Open snapshots: while any is being read, no command may be applied. */
   private holds = 0;
+  /** Snapshots of the whole state opened so far (journal checkpoints, standby syncs): each leaves its parts as garbage. */
+  snapshotsTaken = 0;
   private readonly released = new Set<() => void>();
   /** Pending timers, by id: replicated state, snapshotted with the service's. */
   readonly timers = new Map<string, PendingTimer>();

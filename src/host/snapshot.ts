@@ -34,6 +34,7 @@ class HostSnapshot<S> implements SnapshotCursor {
 
   constructor(private readonly host: ServiceHost<S>) {
     this.seq = host.seq;
+    host.snapshotsTaken++;
     const out = host.def.snapshot ? host.def.snapshot(host.state) : (host.state as Json);
     const parts = asIterator(out);
     if (parts) {

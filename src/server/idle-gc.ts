@@ -9,25 +9,32 @@ import vm from 'node:vm';
 const MIN_WRITES = 10_000;
 
 /**
- * Collects the heap once `progress()` (the applied log position) has stood still for
- * `idleMs` after at least MIN_WRITES writes. Returns a stop function; the timer never keeps
- * the process alive.
+ * Collects the heap once `progress()` (the applied log position) and `snapshots()` (how many
+ * snapshots of the whole state were taken: a journal checkpoint, a standby's sync) have stood
+ * still for `idleMs`, after at least MIN_WRITES writes or one snapshot: a snapshot at scale
+ * leaves its parts (tens of MB) as garbage, and one taken after the burst's collection would
+ * otherwise stay in RSS. Returns a stop function; the timer never keeps the process alive.
  */
-export function startIdleGc(progress: () => number, idleMs: number): () => void {
+export function startIdleGc(progress: () => number, idleMs: number, snapshots: () => number = () => 0): () => void {
   if (idleMs <= 0) return () => {};
   let gc: (() => void) | null = null;
   let seen = progress();
+  let seenSnapshots = snapshots();
   let collectedAt = seen;
+  let collectedSnapshots = seenSnapshots;
   let quietSince = Date.now();
   const timer = setInterval(() => {
     const now = progress();
-    if (now !== seen) {
+    const taken = snapshots();
+    if (now !== seen || taken !== seenSnapshots) {
       seen = now;
+      seenSnapshots = taken;
       quietSince = Date.now();
       return;
     }
-    if (Math.abs(now - collectedAt) < MIN_WRITES || Date.now() - quietSince < idleMs) return;
+    if ((Math.abs(now - collectedAt) < MIN_WRITES && taken === collectedSnapshots) || Date.now() - quietSince < idleMs) return;
     collectedAt = now;
+    collectedSnapshots = taken;
     gc ??= collector();
     gc();
   }, Math.max(50, Math.floor(idleMs / 4)));

@@ -81,7 +81,7 @@ export class Server {
     this.control.send({ t: 'hello', token: this.o.token, pid: process.pid, role: this.role, epoch: this.epoch });
     if (this.role === 'primary' && !(await this.replay())) return;
     if (this.exiting) return;
-    startIdleGc(() => this.host.seq, this.o.cfg.idleGcMs);
+    startIdleGc(() => this.host.seq, this.o.cfg.idleGcMs, () => this.host.snapshotsTaken);
     if (this.role === 'primary') {
       await this.startPrimary();
       this.announceReady();

@@ -40,4 +40,17 @@ describe('idle gc', () => {
       stop();
     }
   });
+
+  it('collects once after a snapshot of the whole state, though few writes came', async () => {
+    let snapshots = 0;
+    const stop = startIdleGc(() => 0, 100, () => snapshots);
+    try {
+      expect(await majorGcsDuring(() => sleep(300))).toBe(0);
+      snapshots++;
+      expect(await majorGcsDuring(() => sleep(400))).toBeGreaterThanOrEqual(1);
+      expect(await majorGcsDuring(() => sleep(400))).toBe(0);
+    } finally {
+      stop();
+    }
+  });
 });
