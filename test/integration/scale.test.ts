@@ -1,21 +1,18 @@
 // A large state through the two slow paths: a whole-tree SIGKILL (the primary rebuilds it
 // from the journal before it answers anything) and a new standby streamed from the primary,
 // which keeps answering pings under the alarm the whole time, digest check included.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client } from '../../dist/client/client.js';
-import { Instance, teardown } from '../helpers/instance.js';
+import { Instance } from '../helpers/instance.js';
+import { tracked } from '../helpers/tracked.js';
 
 const KEYS = 200_000;
 const IN_FLIGHT = 256;
 const ALARM_MS = 1000;
 
-let inst: Instance | null = null;
-let client: Client | null = null;
-afterEach(async () => {
-  await teardown(inst, client);
-  inst = null;
-  client = null;
-});
+const t = tracked();
+/** The client library's own attempt timer: 256 requests in flight on a busy host. */
+const CLIENT = { requestTimeoutMs: 1000 };
 
 const key = (i: number) => `k${i}`;
 const value = (i: number) => `v${i}`.padEnd(16, '.');
@@ -30,9 +27,9 @@ async function each(n: number, op: (i: number) => Promise<void>): Promise<void> 
 
 describe('a large state', () => {
   it(`${KEYS} keys: a whole-tree SIGKILL brings every key back; a new standby syncs them while the primary answers under the alarm`, async () => {
-    inst = new Instance('scale', { alarm: ALARM_MS });
+    const inst = t.track(new Instance('scale', { alarm: ALARM_MS }));
     await inst.start();
-    let c = new Client({ endpoint: inst.endpoint, deadlineMs: 30_000 });
+    let c = t.client(inst, 30_000, CLIENT);
     await each(KEYS, async (i) => void (await c.set(key(i), value(i))));
     await c.close();
 
@@ -40,7 +37,7 @@ describe('a large state', () => {
     for (const p of [inst.launcherPid, inst.watchdogPid, inst.currentPid('primary'), inst.currentPid('secondary')]) process.kill(p, 'SIGKILL');
     await inst.proc;
     await inst.start();
-    client = c = new Client({ endpoint: inst.endpoint, deadlineMs: 30_000 });
+    c = t.client(inst, 30_000, CLIENT);
     const wrong: number[] = [];
     await each(KEYS, async (i) => {
       if ((await c.get(key(i))) !== value(i)) wrong.push(i);
@@ -53,7 +50,7 @@ describe('a large state', () => {
     const rtts: number[] = [];
     let pinging = true;
     const pinger = (async () => {
-      const p = new Client({ endpoint: inst!.endpoint, requestTimeoutMs: 5000, deadlineMs: 10_000 });
+      const p = new Client({ endpoint: inst.endpoint, requestTimeoutMs: 5000, deadlineMs: 10_000 });
       while (pinging) {
         const t0 = performance.now();
         await p.ping();
